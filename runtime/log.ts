@@ -1,7 +1,4 @@
-import { pino, type Logger } from "pino";
+import pino from "pino";
 
-/** Eddy's logs: one JSON object a line on stderr, so stdout stays free for command output. loadConfig() sets the level. */
-export const log: Logger = pino(
-  { base: { pid: process.pid }, level: "info" },
-  pino.destination({ fd: 2, sync: true }),
-);
+/** Eddy's logs: one JSON object a line on stderr, so stdout stays free for command output. loadConfig()'s callers set the level. */
+export const log = pino({ base: { pid: process.pid }, level: "info" }, pino.destination({ fd: 2, sync: true }));

@@ -1,0 +1,33 @@
+import type { Command } from "commander";
+import { bundleEntryFile } from "../sandbox/bundle-file.js";
+import { callApi } from "./api-client.js";
+import { configFor, progress, wantsJson } from "./context.js";
+
+interface Deployed {
+  name: string;
+  version: number;
+  config: { topics: string[] };
+}
+
+export function registerDeployCommand(program: Command): void {
+  program
+    .command("deploy <file>")
+    .description("bundle a function locally (resolving this project's node_modules) and deploy it")
+    .option("--name <name>", "deploy under this name instead of the one in the code")
+    .option("--env <K=V...>", "a variable visible as ctx.env (repeatable)")
+    .action(async (file: string, options: { name?: string; env?: string[] }, command: Command) => {
+      const config = configFor(command);
+      progress(`Bundling ${file}…`);
+      const bundle = await bundleEntryFile(file);
+      progress(`Uploading ${(bundle.length / 1024).toFixed(1)} KB to ${config.url}…`);
+      const env = Object.fromEntries((options.env ?? []).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+      const deployed = await callApi<Deployed>(config, "POST", "/v1/functions", {
+        bundle,
+        ...(options.name ? { config: { name: options.name } } : {}),
+        ...(options.env ? { env } : {}),
+      });
+      process.stdout.write(
+        wantsJson(command) ? `${JSON.stringify(deployed)}\n` : `deployed ${deployed.name} v${deployed.version} on ${deployed.config.topics.join(", ")}\n`,
+      );
+    });
+}

@@ -1,0 +1,32 @@
+import type { Command } from "commander";
+import { callApi } from "./api-client.js";
+import { configFor, wantsJson } from "./context.js";
+
+interface Status {
+  name: string;
+  version: number;
+  state: string;
+  replicas: { desired: number; ready: number };
+  lag: { total: number };
+  circuit: string;
+  stats: { processed: number; failed: number; retried: number; deadLettered: number; p50Ms: number; p99Ms: number };
+  config: { topics: string[] };
+}
+
+export function registerGetCommand(program: Command): void {
+  program
+    .command("get <name>")
+    .description("show a function's configuration and live status")
+    .action(async (name: string, _options: unknown, command: Command) => {
+      const status = await callApi<Status>(configFor(command), "GET", `/v1/functions/${encodeURIComponent(name)}`);
+      if (wantsJson(command)) return void process.stdout.write(`${JSON.stringify(status)}\n`);
+      const s = status.stats;
+      process.stdout.write(
+        [
+          `${status.name} v${status.version}: ${status.state}, replicas ${status.replicas.ready}/${status.replicas.desired}, circuit ${status.circuit}`,
+          `topics: ${status.config.topics.join(", ")}   lag: ${status.lag.total}`,
+          `processed ${s.processed}, failed ${s.failed}, retried ${s.retried}, dead-lettered ${s.deadLettered}, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms`,
+        ].join("\n") + "\n",
+      );
+    });
+}

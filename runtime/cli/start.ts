@@ -1,0 +1,77 @@
+import { readdir, stat } from "node:fs/promises";
+import path from "node:path";
+import type { Command } from "commander";
+import { startControlPlane } from "../control/control-plane.js";
+import { EddyError } from "../eddy-error.js";
+import type { KafkaConnection } from "../kafka/client.js";
+import { startLocalBroker, stopLocalBroker } from "../kafka/local-broker.js";
+import { log } from "../log.js";
+import { bundleEntryFile } from "../sandbox/bundle-file.js";
+import { ensureApiToken } from "./api-token.js";
+import { configFor, progress } from "./context.js";
+
+const FUNCTION_FILE = /\.(ts|mts|js|mjs)$/;
+
+/** The function files of `--deploy`: a file, or every .ts/.js file directly inside a folder. */
+async function functionFiles(target: string): Promise<string[]> {
+  const info = await stat(target).catch(() => {
+    throw new EddyError("EDDY_CLI_NOT_FOUND", `--deploy: no file or folder at ${target}`, { userError: true });
+  });
+  if (info.isFile()) return [target];
+  const entries = await readdir(target);
+  return entries.filter((e) => FUNCTION_FILE.test(e) && !e.endsWith(".d.ts") && !e.includes(".test.")).map((e) => path.join(target, e));
+}
+
+export function registerStartCommand(program: Command): void {
+  program
+    .command("start")
+    .description("run Eddy: the local Kafka broker (unless KAFKA_BROKERS is set), the control plane and the workers")
+    .option("--port <port>", "HTTP port (EDDY_PORT, default 8080)")
+    .option("--host <host>", "HTTP host (EDDY_HOST, default 127.0.0.1)")
+    .option("--deploy <path>", "deploy this function file, or every function file in this folder, once started")
+    .action(async (options: { deploy?: string }, command: Command) => {
+      const config = configFor(command);
+      let connection: KafkaConnection;
+      let ownBroker = false;
+      if (config.brokers) {
+        connection = { brokers: config.brokers, sasl: config.sasl, ssl: config.ssl };
+      } else {
+        const broker = await startLocalBroker({ dataDir: config.dataDir, kafkaHome: config.kafkaHome ?? undefined, onProgress: progress });
+        ownBroker = !broker.reused;
+        connection = { brokers: [broker.brokers], sasl: null, ssl: false };
+        progress(`Kafka: ${broker.brokers}${broker.reused ? " (already running)" : ""}`);
+      }
+
+      const token = config.apiToken ?? (await ensureApiToken(config.dataDir));
+      const controlPlane = await startControlPlane(config, connection, token);
+
+      let stopping = false;
+      const shutdown = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, "stopping: draining workers");
+        await controlPlane.close().catch((error: unknown) => log.error({ err: error }, "error while stopping"));
+        if (ownBroker) await stopLocalBroker({ dataDir: config.dataDir });
+        process.exit(0);
+      };
+      process.on("SIGINT", () => void shutdown("SIGINT"));
+      process.on("SIGTERM", () => void shutdown("SIGTERM"));
+
+      if (options.deploy) {
+        for (const file of await functionFiles(options.deploy)) {
+          progress(`Deploying ${file}…`);
+          try {
+            const bundle = await bundleEntryFile(file);
+            const { record, changed } = await controlPlane.deployer.deploy({ bundle });
+            progress(`  ${record.name} v${record.version}${changed ? "" : " (unchanged)"} on ${record.config.topics.join(", ")}`);
+          } catch (error) {
+            // A bad example must not take the runtime down: report it and keep serving.
+            progress(`  ${file}: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        }
+      }
+
+      process.stdout.write(`Eddy is running at ${controlPlane.url}\nAPI token: ${token}\n`);
+      if (!config.apiToken) process.stdout.write(`(written to ${path.join(config.dataDir, "token")}; the CLI reads it from there)\n`);
+    });
+}

@@ -1,0 +1,45 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "./load-config.js";
+
+describe("loadConfig", () => {
+  it("uses the defaults of SPEC §9 when nothing is set", () => {
+    const config = loadConfig({}, {});
+    expect(config).toMatchObject({
+      brokers: null,
+      sasl: null,
+      ssl: false,
+      port: 8080,
+      host: "127.0.0.1",
+      apiToken: null,
+      dataDir: path.resolve(".eddy"),
+      topicPrefix: "eddy.",
+      url: "http://127.0.0.1:8080",
+    });
+  });
+
+  it("takes the environment over defaults and flags over the environment", () => {
+    const env = { KAFKA_BROKERS: "a:9092, b:9092", EDDY_PORT: "9000", EDDY_API_TOKEN: "from-env", KAFKA_SSL: "true" };
+    expect(loadConfig({}, env)).toMatchObject({ brokers: ["a:9092", "b:9092"], port: 9000, apiToken: "from-env", ssl: true });
+    expect(loadConfig({ kafka: "c:1", port: "7000", token: "from-flag" }, env)).toMatchObject({
+      brokers: ["c:1"],
+      port: 7000,
+      apiToken: "from-flag",
+    });
+  });
+
+  it("reads SASL credentials together", () => {
+    const env = { KAFKA_SASL_MECHANISM: "scram-sha-512", KAFKA_SASL_USERNAME: "u", KAFKA_SASL_PASSWORD: "p" };
+    expect(loadConfig({}, env).sasl).toEqual({ mechanism: "scram-sha-512", username: "u", password: "p" });
+    expect(() => loadConfig({}, { KAFKA_SASL_MECHANISM: "plain" })).toThrow(/KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD/);
+  });
+
+  it.each([
+    [{ EDDY_PORT: "eighty" }, /EDDY_PORT: expected a port number/],
+    [{ KAFKA_SSL: "yes" }, /KAFKA_SSL: expected "true" or "false"/],
+    [{ EDDY_LOG_LEVEL: "loud" }, /EDDY_LOG_LEVEL/],
+    [{ KAFKA_SASL_MECHANISM: "kerberos" }, /KAFKA_SASL_MECHANISM/],
+  ])("rejects a bad environment %j naming the variable", (env, message) => {
+    expect(() => loadConfig({}, env)).toThrow(message);
+  });
+});

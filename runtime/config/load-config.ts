@@ -1,0 +1,99 @@
+import path from "node:path";
+import { z } from "zod";
+import { EddyError } from "../eddy-error.js";
+import { formatIssues, problemsToText } from "./field-problems.js";
+
+/** Eddy's own settings, resolved once: flag > environment > default. Nothing else reads process.env. */
+export interface EddyConfig {
+  /** Null means "no cluster configured": `eddy start` runs the local broker. */
+  brokers: string[] | null;
+  sasl: { mechanism: "plain" | "scram-sha-256" | "scram-sha-512"; username: string; password: string } | null;
+  ssl: boolean;
+  port: number;
+  host: string;
+  apiToken: string | null;
+  dataDir: string;
+  topicPrefix: string;
+  kafkaHome: string | null;
+  logLevel: "debug" | "info" | "warn" | "error";
+  /** Where the CLI reaches the API. */
+  url: string;
+}
+
+/** Flags as the CLI parsed them; every one optional. */
+export interface ConfigFlags {
+  kafka?: string;
+  port?: string | number;
+  host?: string;
+  token?: string;
+  dataDir?: string;
+  url?: string;
+}
+
+const error = (what: string) => ({ error: what });
+const envSchema = z.object({
+  KAFKA_BROKERS: z.string().optional(),
+  KAFKA_SASL_MECHANISM: z.enum(["plain", "scram-sha-256", "scram-sha-512"], error('expected "plain", "scram-sha-256" or "scram-sha-512"')).optional(),
+  KAFKA_SASL_USERNAME: z.string().optional(),
+  KAFKA_SASL_PASSWORD: z.string().optional(),
+  KAFKA_SSL: z.enum(["true", "false"], error('expected "true" or "false"')).optional(),
+  EDDY_PORT: z.coerce.number(error("expected a port number")).int().min(0).max(65_535, error("expected a port number")).optional(),
+  EDDY_HOST: z.string().optional(),
+  EDDY_API_TOKEN: z.string().optional(),
+  EDDY_DATA_DIR: z.string().optional(),
+  EDDY_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/, error("expected characters allowed in topic names")).optional(),
+  EDDY_KAFKA_HOME: z.string().optional(),
+  EDDY_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"], error('expected "debug", "info", "warn" or "error"')).optional(),
+  EDDY_URL: z.string().optional(),
+});
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+/** Resolves Eddy's configuration from flags, then the environment, then defaults. */
+export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): EddyConfig {
+  const parsed = envSchema.safeParse(
+    Object.fromEntries(Object.entries(env).filter(([key, value]) => key in envSchema.shape && nonEmpty(value) !== undefined)),
+    { reportInput: true },
+  );
+  if (!parsed.success) {
+    throw new EddyError("EDDY_CONFIG_INVALID", `Invalid environment:\n${problemsToText(formatIssues(parsed.error.issues))}`, {
+      userError: true,
+    });
+  }
+  const e = parsed.data;
+
+  const brokersText = nonEmpty(flags.kafka) ?? e.KAFKA_BROKERS;
+  const brokers = brokersText ? brokersText.split(",").map((b) => b.trim()).filter(Boolean) : null;
+
+  let sasl: EddyConfig["sasl"] = null;
+  if (e.KAFKA_SASL_MECHANISM) {
+    if (!e.KAFKA_SASL_USERNAME || !e.KAFKA_SASL_PASSWORD) {
+      throw new EddyError("EDDY_CONFIG_INVALID", "KAFKA_SASL_MECHANISM is set: set KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD too", {
+        userError: true,
+      });
+    }
+    sasl = { mechanism: e.KAFKA_SASL_MECHANISM, username: e.KAFKA_SASL_USERNAME, password: e.KAFKA_SASL_PASSWORD };
+  }
+
+  const port = flags.port !== undefined ? Number(flags.port) : (e.EDDY_PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new EddyError("EDDY_CONFIG_INVALID", `--port: expected a port number, got ${String(flags.port)}`, { userError: true });
+  }
+  const host = nonEmpty(flags.host) ?? e.EDDY_HOST ?? "127.0.0.1";
+
+  return {
+    brokers,
+    sasl,
+    ssl: e.KAFKA_SSL === "true",
+    port,
+    host,
+    apiToken: nonEmpty(flags.token) ?? e.EDDY_API_TOKEN ?? null,
+    dataDir: path.resolve(nonEmpty(flags.dataDir) ?? e.EDDY_DATA_DIR ?? ".eddy"),
+    topicPrefix: e.EDDY_TOPIC_PREFIX ?? "eddy.",
+    kafkaHome: e.EDDY_KAFKA_HOME ?? null,
+    logLevel: e.EDDY_LOG_LEVEL ?? "info",
+    url: nonEmpty(flags.url) ?? e.EDDY_URL ?? `http://${host}:${port}`,
+  };
+}

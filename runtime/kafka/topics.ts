@@ -1,0 +1,54 @@
+import type { Admin } from "kafkajs";
+
+/** Creates the topics that do not exist yet, with the cluster's default partitions and replication. */
+export async function ensureTopics(admin: Admin, topics: string[]): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = [...new Set(topics)].filter((t) => !existing.has(t));
+  if (missing.length === 0) return [];
+  await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic })) });
+  return missing;
+}
+
+/**
+ * Gives a consumer group that has never committed a starting point for each topic, at once.
+ * Without this, "latest" would mean "whenever the first worker happens to join", and records produced
+ * between a deploy's answer and that moment would be skipped. With it, "latest" means "from the deploy".
+ * Topics the group already has offsets for are left alone, so a redeploy never reprocesses.
+ */
+export async function pinNewGroupOffsets(
+  admin: Admin,
+  groupId: string,
+  topics: string[],
+  startFrom: "earliest" | "latest",
+): Promise<void> {
+  const committed = await admin.fetchOffsets({ groupId, topics });
+  for (const { topic, partitions } of committed) {
+    if (partitions.some((p) => p.offset !== "-1")) continue;
+    const ends = await admin.fetchTopicOffsets(topic);
+    await admin.setOffsets({
+      groupId,
+      topic,
+      partitions: ends.map((e) => ({ partition: e.partition, offset: startFrom === "earliest" ? e.low : e.high })),
+    });
+  }
+}
+
+/** Lag of a group per partition: the log end minus the committed offset (the whole log when nothing is committed). */
+export async function groupLag(
+  admin: Admin,
+  groupId: string,
+  topics: string[],
+): Promise<{ total: number; partitions: { topic: string; partition: number; lag: number }[] }> {
+  const committed = await admin.fetchOffsets({ groupId, topics });
+  const partitions: { topic: string; partition: number; lag: number }[] = [];
+  for (const { topic, partitions: offsets } of committed) {
+    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((e) => [e.partition, e]));
+    for (const { partition, offset } of offsets) {
+      const end = ends.get(partition);
+      if (!end) continue;
+      const from = offset === "-1" ? BigInt(end.low) : BigInt(offset);
+      partitions.push({ topic, partition, lag: Number(BigInt(end.high) - from) });
+    }
+  }
+  return { total: partitions.reduce((sum, p) => sum + p.lag, 0), partitions };
+}

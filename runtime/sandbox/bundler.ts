@@ -1,0 +1,136 @@
+import { builtinModules } from "node:module";
+import { posix } from "node:path";
+import { build, type Loader, type Message, type Plugin } from "esbuild";
+import { bundleFailedError, type BundleDiagnostic } from "./errors.js";
+import { packageRoot, sdkEntry } from "./package-root.js";
+import { BUNDLE_GLOBAL_NAME } from "./wire.js";
+
+/** One TS/JS module, or several in-memory files with an entry among them (paths relative, "/" separated). */
+export type BundleInput = { source: string; filename?: string } | { files: Record<string, string>; entry: string };
+
+const NAMESPACE = "eddy-files";
+const DEFAULT_FILENAME = "function.ts";
+const PACKAGE_FIX = "bundle it with `eddy deploy`, which resolves local node_modules";
+const builtins = new Set(builtinModules);
+
+/**
+ * Bundles a function into one classic script for the isolate: an IIFE that assigns the module to
+ * `globalThis.__eddyModule`. Only relative imports among the given files and `eddy/sdk` resolve;
+ * Node built-ins and packages fail, since nothing outside the bundle exists in the isolate.
+ *
+ * @throws EddyError `EDDY_BUNDLE_FAILED` (userError) listing every problem as `file:line:col: text`.
+ * @example
+ * ```ts
+ * const code = await bundleFunction({ source: 'import { defineFunction } from "eddy/sdk"; export default defineFunction({...})' });
+ * const sandbox = await FunctionSandbox.create({ code, ... });
+ * ```
+ */
+export async function bundleFunction(input: BundleInput): Promise<string> {
+  const { files, entry } = normalizeInput(input);
+  if (!(entry in files)) {
+    throw bundleFailedError([{ file: "", line: 0, column: 0, message: `entry: "${entry}" is not one of the files (${Object.keys(files).join(", ") || "none"})` }]);
+  }
+  try {
+    const result = await build({
+      entryPoints: [entry],
+      absWorkingDir: packageRoot(),
+      bundle: true,
+      write: false,
+      format: "iife",
+      globalName: BUNDLE_GLOBAL_NAME,
+      platform: "neutral",
+      target: "es2022",
+      charset: "utf8",
+      logLevel: "silent",
+      plugins: [inMemoryFiles(files)],
+    });
+    const output = result.outputFiles[0];
+    if (output === undefined) throw new Error("esbuild produced no output");
+    return output.text;
+  } catch (error) {
+    const messages = (error as { errors?: Message[] }).errors;
+    if (!Array.isArray(messages) || messages.length === 0) throw error;
+    throw bundleFailedError(messages.map(toDiagnostic), error);
+  }
+}
+
+function normalizeInput(input: BundleInput): { files: Record<string, string>; entry: string } {
+  if ("source" in input) {
+    const name = normalizePath(input.filename ?? DEFAULT_FILENAME);
+    return { files: { [name]: input.source }, entry: name };
+  }
+  const files: Record<string, string> = {};
+  for (const [path, contents] of Object.entries(input.files)) files[normalizePath(path)] = contents;
+  return { files, entry: normalizePath(input.entry) };
+}
+
+function normalizePath(path: string): string {
+  return posix.normalize(path.replaceAll("\\", "/")).replace(/^(\.\/|\/)+/, "");
+}
+
+function inMemoryFiles(files: Record<string, string>): Plugin {
+  return {
+    name: "eddy-in-memory-files",
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, (args) => {
+        if (args.kind === "entry-point") return { path: args.path, namespace: NAMESPACE };
+        if (args.path === "eddy/sdk") return { path: sdkEntry() };
+        // The SDK's own relative imports resolve on disk, the default way.
+        if (args.namespace !== NAMESPACE) return undefined;
+        if (args.path.startsWith("./") || args.path.startsWith("../")) {
+          const found = resolveRelative(files, posix.dirname(args.importer), args.path);
+          if (found !== undefined) return { path: found, namespace: NAMESPACE };
+          return { errors: [{ text: `Could not resolve "${args.path}": no such file among the function's files` }] };
+        }
+        return { errors: [{ text: unresolvableBareImport(args.path) }] };
+      });
+      b.onLoad({ filter: /.*/, namespace: NAMESPACE }, (args) => {
+        const loader = loaderFor(args.path);
+        if (loader === undefined) return { errors: [{ text: `${args.path}: unsupported file type (use .ts, .js or .json)` }] };
+        return { contents: files[args.path] ?? "", loader, resolveDir: undefined };
+      });
+    },
+  };
+}
+
+function resolveRelative(files: Record<string, string>, dir: string, spec: string): string | undefined {
+  const path = posix.normalize(posix.join(dir, spec));
+  if (path.startsWith("../")) return undefined;
+  const candidates = [
+    path,
+    path.replace(/\.js$/, ".ts"),
+    path.replace(/\.mjs$/, ".mts"),
+    `${path}.ts`,
+    `${path}.mts`,
+    `${path}.js`,
+    `${path}.mjs`,
+    `${path}.json`,
+    `${path}/index.ts`,
+    `${path}/index.js`,
+  ];
+  return candidates.find((candidate) => candidate in files);
+}
+
+function unresolvableBareImport(spec: string): string {
+  const bare = spec.startsWith("node:") ? spec.slice(5) : spec;
+  if (spec.startsWith("node:") || builtins.has(bare) || builtins.has(bare.split("/")[0] ?? "")) {
+    return `Could not resolve "${spec}": Node.js built-in modules do not exist inside functions`;
+  }
+  if (spec.startsWith("/")) return `Could not resolve "${spec}": absolute paths are not allowed`;
+  return `Could not resolve "${spec}": packages are not resolved for uploaded source; ${PACKAGE_FIX}`;
+}
+
+function loaderFor(path: string): Loader | undefined {
+  const ext = posix.extname(path);
+  if (ext === ".ts" || ext === ".mts" || ext === ".cts") return "ts";
+  if (ext === ".js" || ext === ".mjs" || ext === ".cjs") return "js";
+  if (ext === ".json") return "json";
+  return undefined;
+}
+
+function toDiagnostic(message: Message): BundleDiagnostic {
+  const location = message.location;
+  if (location === null) return { file: "", line: 0, column: 0, message: message.text };
+  const file = location.file.startsWith(`${NAMESPACE}:`) ? location.file.slice(NAMESPACE.length + 1) : location.file;
+  return { file, line: location.line, column: location.column + 1, message: message.text };
+}

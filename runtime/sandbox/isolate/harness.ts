@@ -1,0 +1,224 @@
+// The code that runs inside every function isolate before the function's bundle: it installs the
+// globals, loads the definition, runs invocations and hands results back to the host. Bundled by
+// harness-script.ts into one classic script.
+import { ERROR_CODE_PROPERTY, SdkErrorCode } from "../../../sdk/errors.js";
+import { createEvent } from "../../../sdk/event.js";
+import type { Context, EddyEvent, FunctionLogger } from "../../../sdk/types.js";
+import type { SandboxErrorCode } from "../errors.js";
+import type { SerializedError } from "../serialized-error.js";
+import type { RecordOutcome } from "../types.js";
+import {
+  BUNDLE_GLOBAL_NAME,
+  INSTALL_GLOBAL_NAME,
+  type HarnessApi,
+  type HarnessEnvironment,
+  type HostFunctions,
+  type WireBatch,
+  type WireEmit,
+  type WireRecord,
+} from "../wire.js";
+import { loadDefinition, type LoadedFunction } from "./definition.js";
+import { EmitScope } from "./emit.js";
+import { describeValue, formatLogArgs, safe } from "./format.js";
+import { installGlobals } from "./globals.js";
+import { serializeError } from "./serialize-error.js";
+import { EddyTextEncoder } from "./text-codec.js";
+import { createTimers } from "./timers.js";
+
+interface Invocation {
+  id: number;
+  outcomes: (RecordOutcome | null)[];
+  emitted: WireEmit[];
+  /** Settled, or abandoned by the host (timeout): nothing more is recorded. */
+  done: boolean;
+}
+
+const OK: RecordOutcome = { status: "ok" };
+const SKIPPED: RecordOutcome = { status: "skipped" };
+
+function install(
+  log: HostFunctions["log"],
+  setTimer: HostFunctions["setTimer"],
+  clearTimer: HostFunctions["clearTimer"],
+  settle: HostFunctions["settle"],
+  environment: HarnessEnvironment,
+): HarnessApi {
+  delete (globalThis as Record<string, unknown>)[INSTALL_GLOBAL_NAME];
+  const host: HostFunctions = { log, setTimer, clearTimer, settle };
+  const invocations = new Map<number, Invocation>();
+  const timers = createTimers(host, () => invocations.size > 0);
+  const encoder = new EddyTextEncoder();
+  installGlobals(host, timers);
+
+  const env = Object.freeze({ ...environment.env });
+  const fn = Object.freeze({ ...environment.function });
+  const write = (level: "debug" | "info" | "warn" | "error") => (...args: unknown[]) => host.log(level, formatLogArgs(args));
+  const logger: FunctionLogger = Object.freeze({ debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") });
+  let loaded: LoadedFunction | undefined;
+
+  const contextFor = (scope: EmitScope, attempt: number): Context => ({ emit: scope.emit, log: logger, env, attempt, function: fn });
+
+  function end(invocation: Invocation): void {
+    invocation.done = true;
+    invocations.delete(invocation.id);
+    if (invocations.size === 0) timers.clearAll();
+  }
+
+  function finish(invocation: Invocation): void {
+    if (invocation.done) return;
+    end(invocation);
+    host.settle(invocation.id, { outcomes: invocation.outcomes, emitted: invocation.emitted });
+  }
+
+  function failRest(invocation: Invocation, error: SerializedError): void {
+    for (let i = 0; i < invocation.outcomes.length; i++) {
+      if (invocation.outcomes[i] === null) invocation.outcomes[i] = { status: "failed", error };
+    }
+  }
+
+  async function runRecords(
+    invocation: Invocation,
+    handle: (event: EddyEvent, ctx: Context) => unknown,
+    batch: WireBatch,
+    attempt: number,
+    stopOnFailure: boolean,
+  ): Promise<void> {
+    let failed = false;
+    for (let i = 0; i < batch.records.length; i++) {
+      if (invocation.done) return;
+      if (failed && stopOnFailure) {
+        invocation.outcomes[i] = SKIPPED;
+        continue;
+      }
+      const scope = new EmitScope(i, encoder);
+      try {
+        await handle(toEvent(batch.records[i]!, batch.data), contextFor(scope, attempt));
+        scope.close();
+        if (invocation.done) return;
+        invocation.outcomes[i] = OK;
+        for (const emit of scope.emits) invocation.emitted.push(emit);
+      } catch (error) {
+        scope.close();
+        if (invocation.done) return;
+        invocation.outcomes[i] = { status: "failed", error: serializeError(error) };
+        failed = true;
+      }
+    }
+  }
+
+  async function runBatch(
+    invocation: Invocation,
+    handleBatch: (events: EddyEvent[], ctx: Context) => unknown,
+    batch: WireBatch,
+    attempt: number,
+  ): Promise<void> {
+    const events = batch.records.map((record) => toEvent(record, batch.data));
+    const scope = new EmitScope(-1, encoder);
+    let failedList: unknown;
+    let itemError: SerializedError;
+    try {
+      const result = await handleBatch(events, contextFor(scope, attempt));
+      scope.close();
+      failedList = result === null || typeof result !== "object" ? undefined : (result as { failed?: unknown }).failed;
+      itemError = { name: "BatchItemFailures", message: "handleBatch returned this record in `failed`", code: SdkErrorCode.BatchItemFailures, retriable: true };
+    } catch (error) {
+      scope.close();
+      if (invocation.done) return;
+      if (safe(() => (error as Record<string, unknown>)[ERROR_CODE_PROPERTY], undefined) !== SdkErrorCode.BatchItemFailures) {
+        failRest(invocation, serializeError(error));
+        return;
+      }
+      failedList = safe(() => (error as { failed?: unknown }).failed, null);
+      itemError = serializeError(error);
+    }
+    if (invocation.done) return;
+    const failed = failedList === undefined ? new Set<number>() : matchFailed(events, failedList);
+    if (typeof failed === "string") {
+      const code: SandboxErrorCode = "EDDY_SANDBOX_INVALID_BATCH_RESULT";
+      failRest(invocation, { name: "TypeError", message: failed, code, retriable: true });
+      return;
+    }
+    for (let i = 0; i < events.length; i++) invocation.outcomes[i] = failed.has(i) ? { status: "failed", error: itemError } : OK;
+    // The batch's emits cannot be told apart by record: when some records succeeded they are all
+    // kept (a retry of the failed ones may emit again: at least once), when none did they are dropped.
+    if (failed.size < events.length) for (const emit of scope.emits) invocation.emitted.push(emit);
+  }
+
+  return {
+    load() {
+      const outcome = loadDefinition((globalThis as Record<string, unknown>)[BUNDLE_GLOBAL_NAME]);
+      if (!outcome.ok) return outcome;
+      loaded = outcome.fn;
+      return { ok: true, info: outcome.info };
+    },
+
+    invoke(invocationId, batch, attempt, stopOnFailure) {
+      const invocation: Invocation = { id: invocationId, outcomes: batch.records.map(() => null), emitted: [], done: false };
+      invocations.set(invocationId, invocation);
+      if (loaded === undefined) {
+        failRest(invocation, { name: "Error", message: "the function is not loaded", retriable: true });
+        finish(invocation);
+        return;
+      }
+      const run =
+        loaded.handler === "handle"
+          ? runRecords(invocation, loaded.call, batch, attempt, stopOnFailure)
+          : runBatch(invocation, loaded.call, batch, attempt);
+      run.then(
+        () => finish(invocation),
+        (error: unknown) => {
+          failRest(invocation, serializeError(error));
+          finish(invocation);
+        },
+      );
+    },
+
+    fireTimer(timerId) {
+      timers.fire(timerId);
+    },
+
+    collect(invocationId) {
+      const invocation = invocations.get(invocationId);
+      if (invocation === undefined || invocation.done) return null;
+      end(invocation);
+      return { outcomes: invocation.outcomes, emitted: invocation.emitted };
+    },
+  };
+}
+
+function toEvent(record: WireRecord, data: Uint8Array): EddyEvent {
+  return createEvent({
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    timestamp: record.timestamp,
+    key: record.key,
+    headers: record.headers,
+    value: record.valueLength < 0 ? null : data.subarray(record.valueOffset, record.valueOffset + record.valueLength),
+  });
+}
+
+/** The indexes of the events in `failed`, matched by identity, else by topic, partition and offset; or a problem. */
+function matchFailed(events: EddyEvent[], failed: unknown): Set<number> | string {
+  if (!Array.isArray(failed)) return `handleBatch: failed: expected an array of this batch's events, got ${describeValue(failed)}`;
+  const byIdentity = new Map<unknown, number>(events.map((event, i) => [event, i]));
+  let byPosition: Map<string, number> | undefined;
+  const indexes = new Set<number>();
+  for (let j = 0; j < failed.length; j++) {
+    const item: unknown = failed[j];
+    let index = byIdentity.get(item);
+    if (index === undefined && item !== null && typeof item === "object") {
+      byPosition ??= new Map(events.map((event, i) => [position(event), i]));
+      index = byPosition.get(safe(() => position(item as EddyEvent), ""));
+    }
+    if (index === undefined) return `handleBatch: failed[${j}]: expected one of this batch's events, got ${describeValue(item)}`;
+    indexes.add(index);
+  }
+  return indexes;
+}
+
+function position(event: Pick<EddyEvent, "topic" | "partition" | "offset">): string {
+  return `${String(event.topic)}\u0000${String(event.partition)}\u0000${String(event.offset)}`;
+}
+
+(globalThis as Record<string, unknown>)[INSTALL_GLOBAL_NAME] = install;

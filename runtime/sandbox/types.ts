@@ -1,0 +1,44 @@
+import type { SerializedError } from "./serialized-error.js";
+
+/** One input record of an invocation. */
+export interface SandboxRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  timestamp: number;
+  key: string | null;
+  value: Uint8Array | null;
+  headers: Record<string, string>;
+}
+
+/** A record the function emitted, produced only when its record (or, for handleBatch, the invocation) succeeded. */
+export interface EmittedRecord {
+  topic: string;
+  key: string | null;
+  value: Uint8Array | null;
+  headers: Record<string, string>;
+  /** Which input record's handling emitted it; -1 for handleBatch. */
+  recordIndex: number;
+}
+
+/** What happened to one input record. "skipped": not attempted because an earlier record of the batch failed. */
+export type RecordOutcome = { status: "ok" } | { status: "failed"; error: SerializedError } | { status: "skipped" };
+
+export interface InvocationResult {
+  /** One per input record, in order. */
+  outcomes: RecordOutcome[];
+  /** Only the emits of records (or handleBatch invocations) that succeeded. */
+  emitted: EmittedRecord[];
+  durationMs: number;
+}
+
+/** A loaded function's identity and configuration as its definition declares them. */
+export interface FunctionInfo {
+  name: string;
+  topics: string[];
+  handler: "handle" | "handleBatch";
+  /** The definition's other fields, JSON-cloned (functions dropped). */
+  config: Record<string, unknown>;
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error";

@@ -1,0 +1,129 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { consumerGroupId, type FunctionRecord } from "../config/function-record.js";
+import type { DispatchStats } from "../dispatcher/stats.js";
+import type { KafkaConnection } from "../kafka/client.js";
+import { log } from "../log.js";
+import type { FromWorker, ToWorker } from "./messages.js";
+
+const WORKER_MAIN = fileURLToPath(new URL("./worker-main.js", import.meta.url));
+const MAX_RESTART_DELAY_MS = 30_000;
+
+export interface SupervisorOptions {
+  kafka: KafkaConnection;
+  topicPrefix: string;
+  logLevel: string;
+}
+
+export interface ReplicaStatus {
+  desired: number;
+  ready: number;
+  restarts: number;
+  stats: DispatchStats | null;
+}
+
+interface Replica {
+  record: FunctionRecord;
+  child: ChildProcess;
+  ready: boolean;
+  stats: DispatchStats | null;
+  restarts: number;
+  stopping: boolean;
+  exited: Promise<void>;
+  restartTimer?: NodeJS.Timeout;
+}
+
+/**
+ * Runs one worker process per deployed function, restarts a worker that dies (with backoff), and replaces
+ * it on redeploy. Records of a worker that dies are redelivered by Kafka: it never committed past them.
+ */
+export class WorkerSupervisor {
+  private readonly replicas = new Map<string, Replica>();
+
+  constructor(private readonly options: SupervisorOptions) {}
+
+  /** Starts the function's worker, or replaces the running one with this version. */
+  async run(record: FunctionRecord): Promise<void> {
+    const current = this.replicas.get(record.name);
+    if (current && current.record.version === record.version && current.record.digest === record.digest) return;
+    if (current) await this.stop(record.name);
+    this.spawn(record, 0);
+  }
+
+  async stop(name: string): Promise<void> {
+    const replica = this.replicas.get(name);
+    if (!replica) return;
+    this.replicas.delete(name);
+    replica.stopping = true;
+    clearTimeout(replica.restartTimer);
+    if (replica.child.exitCode !== null || replica.child.signalCode !== null) return;
+    this.sendTo(replica.child, { type: "stop" });
+    // Draining lasts at most one invocation; past that the worker is stuck and is killed (nothing is lost: it committed nothing past unfinished records).
+    const killTimer = setTimeout(() => replica.child.kill("SIGKILL"), replica.record.config.timeoutMs + 10_000);
+    await replica.exited;
+    clearTimeout(killTimer);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.replicas.keys()].map((name) => this.stop(name)));
+  }
+
+  status(name: string): ReplicaStatus {
+    const replica = this.replicas.get(name);
+    if (!replica) return { desired: 0, ready: 0, restarts: 0, stats: null };
+    return { desired: 1, ready: replica.ready ? 1 : 0, restarts: replica.restarts, stats: replica.stats };
+  }
+
+  /** The worker's process id, for operators (and crash tests). */
+  pid(name: string): number | undefined {
+    return this.replicas.get(name)?.child.pid;
+  }
+
+  private spawn(record: FunctionRecord, restarts: number): void {
+    // isolated-vm needs Node's startup snapshot off (Node ≥ 20).
+    const child = fork(WORKER_MAIN, [], { execArgv: ["--no-node-snapshot"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    const replica: Replica = { record, child, ready: false, stats: null, restarts, stopping: false, exited };
+    this.replicas.set(record.name, replica);
+
+    child.on("message", (message: FromWorker) => this.onMessage(replica, message));
+    child.once("exit", (code, signal) => {
+      replica.ready = false;
+      if (replica.stopping || this.replicas.get(record.name) !== replica) return;
+      const delay = Math.min(MAX_RESTART_DELAY_MS, 500 * 2 ** Math.min(restarts, 6));
+      log.error({ function: record.name, code, signal, restartInMs: delay }, "worker exited; restarting it");
+      replica.restartTimer = setTimeout(() => {
+        if (this.replicas.get(record.name) === replica) this.spawn(record, restarts + 1);
+      }, delay);
+    });
+    this.sendTo(child, {
+      type: "start",
+      record,
+      kafka: this.options.kafka,
+      groupId: consumerGroupId(this.options.topicPrefix, record.name),
+      logLevel: this.options.logLevel,
+    });
+  }
+
+  private onMessage(replica: Replica, message: FromWorker): void {
+    const fn = replica.record.name;
+    switch (message.type) {
+      case "ready":
+        replica.ready = true;
+        break;
+      case "stats":
+        replica.stats = message.stats;
+        break;
+      case "function-log":
+        log[message.level]({ function: fn, source: "function" }, message.message);
+        break;
+      case "fatal":
+        log.error({ function: fn }, `worker failed: ${message.message}`);
+        break;
+    }
+  }
+
+  private sendTo(child: ChildProcess, message: ToWorker): void {
+    if (child.connected) child.send(message);
+  }
+}

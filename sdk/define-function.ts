@@ -1,0 +1,131 @@
+import type { Context, EddyEvent } from "./types.js";
+
+/**
+ * Everything a function may configure besides its name, topics and handler (SPEC §3); every field
+ * is optional and defaults as documented on it.
+ *
+ * @example
+ * ```ts
+ * const config: FunctionConfig = { batch: { maxSize: 500 }, ordering: "key", retry: { maxAttempts: 3 } };
+ * ```
+ */
+export interface FunctionConfig {
+  batch?: {
+    /** Records per invocation. Default 100. */
+    maxSize?: number;
+    /** How long to gather a batch. Default 10. */
+    maxWaitMs?: number;
+  };
+  /** "partition" (default): one in flight per partition; "key": per key in order, keys in parallel; "none". */
+  ordering?: "partition" | "key" | "none";
+  /** Invocations in flight per replica with ordering "key" or "none". Default 16. */
+  concurrency?: number;
+  retry?: {
+    /** Attempts per record, the first included. Default 5. */
+    maxAttempts?: number;
+    /** Default { initialMs: 100, multiplier: 2, maxMs: 10000, jitter: "full" }. */
+    backoff?: { initialMs?: number; multiplier?: number; maxMs?: number; jitter?: "full" | "none" };
+  };
+  /** Default { topic: "<name>.dlt" }; topic false = never dead-letter (retry until success). */
+  deadLetter?: { topic?: string | false };
+  /** Default { consecutiveFailures: 5, openMs: 5000, maxOpenMs: 60000, halfOpenProbes: 1 }. */
+  circuitBreaker?: { consecutiveFailures?: number; openMs?: number; maxOpenMs?: number; halfOpenProbes?: number };
+  /** Per invocation; must stay below the consumer session timeout. Default 30000. */
+  timeoutMs?: number;
+  /** Isolate heap limit. Default 128. */
+  memoryMb?: number;
+  /** Where a new consumer group starts. Default "latest". */
+  startFrom?: "earliest" | "latest";
+  /** Default "at-least-once". */
+  delivery?: "at-least-once" | "exactly-once";
+  /** What ctx.fetch may reach: `host` (any port) or `host:port`. Default []. */
+  egress?: string[];
+  /** Variables visible as ctx.env. Default {}. */
+  env?: Record<string, string>;
+  /** Default { minReplicas: 0, maxReplicas: <partitions>, lagThreshold: 100, activationLagThreshold: 0, scaleToZeroAfterMs: 60000 }. */
+  scaling?: {
+    minReplicas?: number;
+    maxReplicas?: number;
+    lagThreshold?: number;
+    activationLagThreshold?: number;
+    scaleToZeroAfterMs?: number;
+  };
+}
+
+/**
+ * What `handleBatch` may return to fail only some records; the others succeed.
+ *
+ * @example
+ * ```ts
+ * return { failed: events.filter((e) => !isValid(e)) };
+ * ```
+ */
+export interface BatchResult {
+  failed: readonly EddyEvent[];
+}
+
+interface FunctionIdentity extends FunctionConfig {
+  /** [a-z0-9-]{1,63} */
+  name: string;
+  topics: readonly string[];
+}
+
+/**
+ * A function that handles one record at a time: records of a batch are handled in order, each
+ * awaited before the next.
+ *
+ * @example
+ * ```ts
+ * const def: RecordFunctionDefinition = { name: "echo", topics: ["in"], handle: (e, ctx) => ctx.emit("out", e.text()) };
+ * ```
+ */
+export interface RecordFunctionDefinition extends FunctionIdentity {
+  handle(event: EddyEvent, ctx: Context): void | Promise<void>;
+  handleBatch?: never;
+}
+
+/**
+ * A function that handles a whole batch in one call.
+ *
+ * @example
+ * ```ts
+ * const def: BatchFunctionDefinition = { name: "bulk", topics: ["in"], async handleBatch(events) { await save(events); } };
+ * ```
+ */
+export interface BatchFunctionDefinition extends FunctionIdentity {
+  handleBatch(events: EddyEvent[], ctx: Context): void | BatchResult | Promise<void | BatchResult>;
+  handle?: never;
+}
+
+/**
+ * A function definition: configuration first, one handler last.
+ *
+ * @example
+ * ```ts
+ * const definitions: FunctionDefinition[] = [echo, bulk];
+ * ```
+ */
+export type FunctionDefinition = RecordFunctionDefinition | BatchFunctionDefinition;
+
+/**
+ * Declares a function. Returns the definition unchanged; it exists for the types (the handler's
+ * `event` and `ctx` are inferred) and is what a function module exports by default.
+ *
+ * @example
+ * ```ts
+ * import { defineFunction, NonRetriableError } from "eddy/sdk";
+ *
+ * export default defineFunction({
+ *   name: "order-confirmation",
+ *   topics: ["orders"],
+ *   async handle(event, ctx) {
+ *     const order = event.json<{ id: string; email: string }>();
+ *     if (!order.email) throw new NonRetriableError("order without email");
+ *     await ctx.emit("emails", { to: order.email, orderId: order.id }, { key: event.key });
+ *   },
+ * });
+ * ```
+ */
+export function defineFunction<const D extends FunctionDefinition>(definition: D): D {
+  return definition;
+}

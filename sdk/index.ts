@@ -1,0 +1,12 @@
+export { defineFunction } from "./define-function.js";
+export type {
+  FunctionConfig,
+  FunctionDefinition,
+  RecordFunctionDefinition,
+  BatchFunctionDefinition,
+  BatchResult,
+} from "./define-function.js";
+export { NonRetriableError, RetryAfterError, BatchItemFailures, SdkErrorCode, ERROR_CODE_PROPERTY } from "./errors.js";
+export { createEvent } from "./event.js";
+export type { EventRecord } from "./event.js";
+export type { EddyEvent, CloudEvent, Context, EmitValue, EmitOptions, FunctionLogger } from "./types.js";

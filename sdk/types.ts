@@ -1,0 +1,118 @@
+/**
+ * One Kafka record as a function sees it.
+ *
+ * @example
+ * ```ts
+ * async handle(event, ctx) {
+ *   ctx.log.info(`${event.topic}/${event.partition}@${event.offset}`, event.key);
+ *   const order = event.json<{ id: string }>();
+ * }
+ * ```
+ */
+export interface EddyEvent {
+  readonly topic: string;
+  readonly partition: number;
+  /** Kafka offsets are 64-bit, so they travel as decimal strings. */
+  readonly offset: string;
+  /** Record timestamp in milliseconds since the epoch. */
+  readonly timestamp: number;
+  /** The key as UTF-8 text, or null when the record has none. */
+  readonly key: string | null;
+  /** The raw value, or null for a tombstone. */
+  readonly value: Uint8Array | null;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The value decoded as UTF-8 (invalid bytes become U+FFFD); "" for a tombstone. */
+  text(): string;
+  /** The value parsed as JSON; null for a tombstone. Throws a SyntaxError naming the record when it is not JSON. */
+  json<T = unknown>(): T;
+  /** Set when the record is a CloudEvent (Kafka protocol binding, binary or structured mode). */
+  readonly cloudEvent?: CloudEvent;
+}
+
+/**
+ * The CloudEvents 1.0 attributes of a record that carries a CloudEvent.
+ *
+ * @example
+ * ```ts
+ * if (event.cloudEvent?.type === "com.example.order.created") { ... }
+ * ```
+ */
+export interface CloudEvent {
+  readonly specversion: string;
+  readonly id: string;
+  readonly source: string;
+  readonly type: string;
+  readonly subject?: string;
+  readonly time?: string;
+  readonly datacontenttype?: string;
+  readonly dataschema?: string;
+  readonly data?: unknown;
+  /** Any further extension attributes, by name. */
+  readonly extensions?: Readonly<Record<string, string>>;
+}
+
+/**
+ * What `ctx.emit` accepts: a Uint8Array is sent as is, a string as UTF-8, anything else as JSON
+ * (UTF-8), and null as a tombstone.
+ *
+ * @example
+ * ```ts
+ * await ctx.emit("audit", "plain text");
+ * await ctx.emit("orders.enriched", { id: 1, total: 42 });
+ * await ctx.emit("blobs", new Uint8Array([1, 2, 3]));
+ * ```
+ */
+export type EmitValue = Uint8Array | string | number | boolean | null | object;
+
+/**
+ * Options of `ctx.emit`.
+ *
+ * @example
+ * ```ts
+ * await ctx.emit("emails", { to }, { key: event.key, headers: { "x-source": "orders" } });
+ * ```
+ */
+export interface EmitOptions {
+  key?: string | null;
+  headers?: Record<string, string>;
+}
+
+/**
+ * `ctx.log`: arguments are formatted like `console.log` and land in the function's logs.
+ *
+ * @example
+ * ```ts
+ * ctx.log.warn("order without lines", order.id);
+ * ```
+ */
+export interface FunctionLogger {
+  debug(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+/**
+ * The one context object a handler gets next to its event(s).
+ *
+ * @example
+ * ```ts
+ * async handle(event, ctx) {
+ *   if (ctx.attempt > 1) ctx.log.info("retrying", event.offset);
+ *   await ctx.emit("out", { seen: event.offset, region: ctx.env.REGION });
+ * }
+ * ```
+ */
+export interface Context {
+  /**
+   * Queues a record for `topic`. Records are produced only when the invocation succeeds, before the
+   * source offset is committed; the emits of a failed record are dropped.
+   */
+  emit(topic: string, value: EmitValue, options?: EmitOptions): Promise<void>;
+  readonly log: FunctionLogger;
+  /** The function's configured variables (`env` in its configuration). */
+  readonly env: Readonly<Record<string, string>>;
+  /** 1 on the first attempt at these records, 2 on the first retry, … */
+  readonly attempt: number;
+  readonly function: { readonly name: string; readonly version: number };
+}

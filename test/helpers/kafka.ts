@@ -1,0 +1,55 @@
+import { randomUUID } from "node:crypto";
+import { Kafka, logLevel, Partitioners, type KafkaMessage } from "kafkajs";
+import { inject } from "vitest";
+
+export function testKafka(): Kafka {
+  return new Kafka({ clientId: "eddy-test", brokers: inject("brokers").split(","), logLevel: logLevel.NOTHING });
+}
+
+export async function produce(topic: string, messages: { key?: string | null; value: string; headers?: Record<string, string> }[]): Promise<void> {
+  const producer = testKafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += 500) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/**
+ * Reads a topic from the beginning until `count` records arrived, then keeps reading for `settleMs` more
+ * so that records beyond the expected count (duplicates) are seen too.
+ */
+export async function consumeAll(topic: string, count: number, options: { timeoutMs?: number; settleMs?: number } = {}): Promise<KafkaMessage[]> {
+  const { timeoutMs = 60_000, settleMs = 1_500 } = options;
+  const consumer = testKafka().consumer({ groupId: `eddy-test-reader-${randomUUID()}`, maxWaitTimeInMs: 100 });
+  const messages: KafkaMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let reached!: () => void;
+    const done = new Promise<void>((resolve) => (reached = resolve));
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ message }) => {
+        messages.push(message);
+        if (messages.length >= count) reached();
+      },
+    });
+    await Promise.race([done, new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
+    await new Promise((resolve) => setTimeout(resolve, settleMs));
+    return [...messages];
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/** Polls until `check` returns true or the time is up; returns the last value of `check`. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000, everyMs = 250): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  return check();
+}
