@@ -6,6 +6,9 @@ export default defineConfig({
     globalSetup: ["test/global-setup.ts"],
     // Integration tests start real processes against one real broker; two cores do not gain from more.
     fileParallelism: false,
+    // isolated-vm needs V8's startup snapshot off on Node 20 (it crashes otherwise).
+    pool: "forks",
+    poolOptions: { forks: { execArgv: ["--no-node-snapshot"] } },
     testTimeout: 120_000,
     hookTimeout: 180_000,
   },

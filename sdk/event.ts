@@ -18,9 +18,13 @@ export interface EventRecord {
   headers: Record<string, string>;
 }
 
+// The SDK type-checks without DOM or Node typings; at run time this is the global (the isolate's own
+// or the platform's).
+declare const TextDecoder: new () => { decode(input: Uint8Array): string };
+
 // Created on first use, not at module load: inside the isolate this module is evaluated before the
 // harness has installed TextDecoder.
-let decoder: TextDecoder | undefined;
+let decoder: { decode(input: Uint8Array): string } | undefined;
 
 class RecordEvent implements EddyEvent {
   readonly topic: string;
@@ -43,11 +47,13 @@ class RecordEvent implements EddyEvent {
   }
 
   text(): string {
-    if (this.#text === undefined) {
+    let text = this.#text;
+    if (text === undefined) {
       decoder ??= new TextDecoder();
-      this.#text = this.value === null ? "" : decoder.decode(this.value);
+      text = this.value === null ? "" : decoder.decode(this.value);
+      this.#text = text;
     }
-    return this.#text;
+    return text;
   }
 
   json<T = unknown>(): T {

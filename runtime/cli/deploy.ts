@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { bundleEntryFile } from "../sandbox/bundle-file.js";
+import { bundleEntryFile } from "../sandbox/bundler.js";
 import { callApi } from "./api-client.js";
 import { configFor, progress, wantsJson } from "./context.js";
 

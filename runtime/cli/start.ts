@@ -6,7 +6,7 @@ import { EddyError } from "../eddy-error.js";
 import type { KafkaConnection } from "../kafka/client.js";
 import { startLocalBroker, stopLocalBroker } from "../kafka/local-broker.js";
 import { log } from "../log.js";
-import { bundleEntryFile } from "../sandbox/bundle-file.js";
+import { bundleEntryFile } from "../sandbox/bundler.js";
 import { ensureApiToken } from "./api-token.js";
 import { configFor, progress } from "./context.js";
 

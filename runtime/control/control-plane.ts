@@ -26,7 +26,7 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
   await admin.connect();
   const registry = await FunctionRegistry.open(kafka, `${config.topicPrefix}functions`);
   const supervisor = new WorkerSupervisor({ kafka: kafkaConnection, topicPrefix: config.topicPrefix, logLevel: config.logLevel });
-  const deployer = new Deployer(registry, admin, config.topicPrefix);
+  const deployer = new Deployer(registry, kafka, admin, config.topicPrefix);
 
   const follow = (name: string, task: Promise<void>) =>
     task.catch((error: unknown) => log.error({ err: error, function: name }, "could not apply a registry change"));

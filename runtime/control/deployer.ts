@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Admin } from "kafkajs";
+import type { Admin, Kafka } from "kafkajs";
 import { deadLetterTopic, parseFunctionConfig } from "../config/function-config.js";
 import { consumerGroupId, type FunctionRecord } from "../config/function-record.js";
 import { problemsToText } from "../config/field-problems.js";
@@ -47,6 +47,7 @@ export class Deployer {
 
   constructor(
     private readonly registry: FunctionRegistry,
+    private readonly kafka: Kafka,
     private readonly admin: Admin,
     private readonly topicPrefix: string,
   ) {}
@@ -84,7 +85,7 @@ export class Deployer {
 
     const dlt = deadLetterTopic(config);
     await ensureTopics(this.admin, dlt ? [...config.topics, dlt] : config.topics);
-    await pinNewGroupOffsets(this.admin, consumerGroupId(this.topicPrefix, config.name), config.topics, config.startFrom);
+    await pinNewGroupOffsets(this.kafka, this.admin, consumerGroupId(this.topicPrefix, config.name), config.topics, config.startFrom);
 
     const record: FunctionRecord = {
       name: config.name,

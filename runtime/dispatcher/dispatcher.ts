@@ -89,12 +89,15 @@ export class Dispatcher {
 
   /** Runs records until each has succeeded or been dead-lettered; throws DispatchAbandoned when stopped. */
   private async processUntilFinished(records: SandboxRecord[], payload: EachBatchPayload): Promise<void> {
-    const { config } = this.options.record;
-    const { stats, sandbox } = this.options;
+    const { record: fn, stats, sandbox } = this.options;
+    const { config } = fn;
+    // `handle` runs records one after another: after a failure, the rest of the batch has not really run.
+    const sequential = fn.handler === "handle";
+    const failedAttempts = new Map<SandboxRecord, number>();
     let pending = records;
-    let attempt = 1;
     while (pending.length > 0) {
       if (!payload.isRunning() || payload.isStale()) throw new DispatchAbandoned();
+      const attempt = (failedAttempts.get(pending[0]!) ?? 0) + 1;
       const result = await sandbox.invoke(pending, { attempt, timeoutMs: config.timeoutMs });
       stats.recordInvocation(result.durationMs);
       await this.produceReliably(
@@ -102,34 +105,39 @@ export class Dispatcher {
         payload,
       );
 
-      const firstUnfinished = result.outcomes.findIndex((o) => o.status !== "ok");
-      const succeeded = firstUnfinished === -1 ? pending.length : firstUnfinished;
-      stats.add({ processed: succeeded });
-      if (firstUnfinished === -1) return;
-
-      const outcome = result.outcomes[firstUnfinished]!;
-      if (outcome.status === "skipped") {
-        pending = pending.slice(firstUnfinished);
-        continue;
+      const next: SandboxRecord[] = [];
+      let retryDelayMs = -1;
+      let failureSeen = false;
+      for (const [index, outcome] of result.outcomes.entries()) {
+        const record = pending[index]!;
+        if (outcome.status === "ok") {
+          stats.add({ processed: 1 });
+          continue;
+        }
+        // A reset is another invocation's timeout tearing down the shared isolate: not this record's attempt.
+        if (outcome.status === "skipped" || (sequential && failureSeen) || outcome.error.code === "EDDY_SANDBOX_RESET") {
+          next.push(record);
+          continue;
+        }
+        failureSeen = true;
+        const attempts = (failedAttempts.get(record) ?? 0) + 1;
+        failedAttempts.set(record, attempts);
+        stats.add({ failed: 1 });
+        log.warn(
+          { function: fn.name, topic: record.topic, partition: record.partition, offset: record.offset, attempt: attempts, error: outcome.error },
+          "invocation failed",
+        );
+        const exhausted = !outcome.error.retriable || attempts >= config.retry.maxAttempts;
+        if (exhausted && this.dlt !== null) {
+          await this.deadLetter(record, outcome.error, attempts, payload);
+          continue;
+        }
+        stats.add({ retried: 1 });
+        next.push(record);
+        retryDelayMs = Math.max(retryDelayMs, outcome.error.retryAfterMs ?? backoffDelayMs(config.retry.backoff, attempts));
       }
-      const failedRecord = pending[firstUnfinished]!;
-      stats.add({ failed: 1 });
-      log.warn(
-        { function: config.name, topic: failedRecord.topic, partition: failedRecord.partition, offset: failedRecord.offset, attempt, error: outcome.error },
-        "invocation failed",
-      );
-      const exhausted = !outcome.error.retriable || attempt >= config.retry.maxAttempts;
-      if (exhausted && this.dlt !== null) {
-        await this.deadLetter(failedRecord, outcome.error, attempt, payload);
-        pending = pending.slice(firstUnfinished + 1);
-        attempt = 1;
-        continue;
-      }
-      stats.add({ retried: 1 });
-      const delay = outcome.error.retryAfterMs ?? backoffDelayMs(config.retry.backoff, attempt);
-      await this.wait(delay, payload);
-      pending = pending.slice(firstUnfinished);
-      attempt += 1;
+      if (retryDelayMs >= 0) await this.wait(retryDelayMs, payload);
+      pending = next;
     }
   }
 

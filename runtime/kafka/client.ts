@@ -12,11 +12,15 @@ const levelNames: Record<number, "error" | "warn" | "info" | "debug"> = {
   [KafkaLogLevel.DEBUG]: "debug",
 };
 
-// kafkajs logs transient coordinator errors (e.g. "coordinator is loading") at ERROR and retries them itself;
-// they go to our log at debug so that a healthy start does not look like a failure.
+/**
+ * kafkajs logs transient coordinator errors (e.g. "coordinator is loading") at ERROR and retries them itself;
+ * they go to our log at debug so that a healthy start does not look like a failure. So does its warning about
+ * limited retries on idempotent producers: Eddy retries a failed send itself and never skips it.
+ */
 const toPino: logCreator = () => ({ namespace, level, log: entry }) => {
   const { message, ...rest } = entry;
-  const pinoLevel = levelNames[level] === "error" && rest.retriable !== false ? "debug" : (levelNames[level] ?? "info");
+  const quiet = (levelNames[level] === "error" && rest.retriable !== false) || message.startsWith("Limiting retries for the idempotent producer");
+  const pinoLevel = quiet ? "debug" : (levelNames[level] ?? "info");
   log[pinoLevel]({ kafkajs: namespace, ...rest }, message);
 };
 

@@ -1,4 +1,4 @@
-import type { Admin } from "kafkajs";
+import type { Admin, Kafka } from "kafkajs";
 
 /** Creates the topics that do not exist yet, with the cluster's default partitions and replication. */
 export async function ensureTopics(admin: Admin, topics: string[]): Promise<string[]> {
@@ -16,20 +16,50 @@ export async function ensureTopics(admin: Admin, topics: string[]): Promise<stri
  * Topics the group already has offsets for are left alone, so a redeploy never reprocesses.
  */
 export async function pinNewGroupOffsets(
+  kafka: Kafka,
   admin: Admin,
   groupId: string,
   topics: string[],
   startFrom: "earliest" | "latest",
 ): Promise<void> {
   const committed = await admin.fetchOffsets({ groupId, topics });
+  const offsets: { topic: string; partition: number; offset: string }[] = [];
   for (const { topic, partitions } of committed) {
     if (partitions.some((p) => p.offset !== "-1")) continue;
-    const ends = await admin.fetchTopicOffsets(topic);
-    await admin.setOffsets({
-      groupId,
-      topic,
-      partitions: ends.map((e) => ({ partition: e.partition, offset: startFrom === "earliest" ? e.low : e.high })),
+    for (const end of await admin.fetchTopicOffsets(topic)) {
+      offsets.push({ topic, partition: end.partition, offset: startFrom === "earliest" ? end.low : end.high });
+    }
+  }
+  if (offsets.length > 0) await commitAsMember(kafka, groupId, topics, offsets);
+}
+
+/**
+ * Commits offsets for a group that has no running members by joining it briefly with every topic paused.
+ * (kafkajs' admin.setOffsets does the same, but waits out a full 5 s fetch before it returns.)
+ */
+async function commitAsMember(
+  kafka: Kafka,
+  groupId: string,
+  topics: string[],
+  offsets: { topic: string; partition: number; offset: string }[],
+): Promise<void> {
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 50 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics });
+    const committed = new Promise<void>((resolve, reject) => {
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        consumer.commitOffsets(offsets).then(resolve, reject);
+      });
+      // Nothing is resolved or auto-committed, so whatever a fetch might hand over is left untouched.
+      consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => {} }).catch(reject);
+      consumer.pause(topics.map((topic) => ({ topic })));
     });
+    // Stopping before the run loop's first fetch has begun leaves that fetch's connection open.
+    const fetched = new Promise<void>((resolve) => consumer.on(consumer.events.FETCH, () => resolve()));
+    await Promise.all([committed, fetched]);
+  } finally {
+    await consumer.disconnect();
   }
 }
 

@@ -1,6 +1,7 @@
 import { builtinModules } from "node:module";
-import { posix } from "node:path";
-import { build, type Loader, type Message, type Plugin } from "esbuild";
+import { existsSync } from "node:fs";
+import { dirname, posix, resolve } from "node:path";
+import { build, type BuildOptions, type Loader, type Message, type Plugin } from "esbuild";
 import { bundleFailedError, type BundleDiagnostic } from "./errors.js";
 import { packageRoot, sdkEntry } from "./package-root.js";
 import { BUNDLE_GLOBAL_NAME } from "./wire.js";
@@ -31,27 +32,74 @@ export async function bundleFunction(input: BundleInput): Promise<string> {
     throw bundleFailedError([{ file: "", line: 0, column: 0, message: `entry: "${entry}" is not one of the files (${Object.keys(files).join(", ") || "none"})` }]);
   }
   try {
-    const result = await build({
-      entryPoints: [entry],
-      absWorkingDir: packageRoot(),
-      bundle: true,
-      write: false,
-      format: "iife",
-      globalName: BUNDLE_GLOBAL_NAME,
-      platform: "neutral",
-      target: "es2022",
-      charset: "utf8",
-      logLevel: "silent",
-      plugins: [inMemoryFiles(files)],
-    });
-    const output = result.outputFiles[0];
-    if (output === undefined) throw new Error("esbuild produced no output");
-    return output.text;
+    return await buildScript({ entryPoints: [entry], absWorkingDir: packageRoot(), plugins: [inMemoryFiles(files)] });
   } catch (error) {
-    const messages = (error as { errors?: Message[] }).errors;
-    if (!Array.isArray(messages) || messages.length === 0) throw error;
-    throw bundleFailedError(messages.map(toDiagnostic), error);
+    throw asBundleError(error);
   }
+}
+
+/**
+ * Bundles a function file from disk, as `eddy deploy` does before uploading: relative imports and
+ * packages resolve from the file's folder and its node_modules, `eddy/sdk` to Eddy's own SDK.
+ *
+ * @throws EddyError `EDDY_BUNDLE_FAILED` (userError) listing every problem as `file:line:col: text`.
+ * @example
+ * ```ts
+ * const bundle = await bundleEntryFile("functions/order-confirmation.ts");
+ * ```
+ */
+export async function bundleEntryFile(file: string): Promise<string> {
+  if (!existsSync(file)) throw bundleFailedError([{ file, line: 0, column: 0, message: `no such file: ${file}` }]);
+  try {
+    return await buildScript({
+      entryPoints: [resolve(file)],
+      absWorkingDir: dirname(resolve(file)),
+      // Packages ship ESM as "module" and CommonJS as "main"; the neutral platform looks at neither by default.
+      mainFields: ["module", "main"],
+      conditions: ["import", "default"],
+      plugins: [sdkAndBuiltins()],
+    });
+  } catch (error) {
+    throw asBundleError(error);
+  }
+}
+
+/** One classic script for the isolate: an IIFE that assigns the module to `globalThis.__eddyModule`. */
+async function buildScript(options: BuildOptions): Promise<string> {
+  const result = await build({
+    ...options,
+    bundle: true,
+    write: false,
+    format: "iife",
+    globalName: BUNDLE_GLOBAL_NAME,
+    platform: "neutral",
+    target: "es2022",
+    charset: "utf8",
+    logLevel: "silent",
+  });
+  const output = result.outputFiles[0];
+  if (output === undefined) throw new Error("esbuild produced no output");
+  return output.text;
+}
+
+function asBundleError(error: unknown): unknown {
+  const messages = (error as { errors?: Message[] }).errors;
+  if (!Array.isArray(messages) || messages.length === 0) return error;
+  return bundleFailedError(messages.map(toDiagnostic), error);
+}
+
+function sdkAndBuiltins(): Plugin {
+  return {
+    name: "eddy-sdk-and-builtins",
+    setup(b) {
+      b.onResolve({ filter: /^eddy\/sdk$/ }, () => ({ path: sdkEntry() }));
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        const bare = args.path.startsWith("node:") ? args.path.slice(5) : args.path;
+        if (args.path.startsWith("node:") || builtins.has(bare.split("/")[0] ?? "")) return { errors: [{ text: unresolvableBareImport(args.path) }] };
+        return undefined;
+      });
+    },
+  };
 }
 
 function normalizeInput(input: BundleInput): { files: Record<string, string>; entry: string } {
