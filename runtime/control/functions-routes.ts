@@ -75,7 +75,7 @@ export function functionsRoutes(deps: FunctionsRouteDeps): Hono {
       state: replicas.ready > 0 ? "running" : replicas.restarts > 0 ? "failing" : "starting",
       replicas: { desired: replicas.desired, ready: replicas.ready },
       lag,
-      circuit: "closed",
+      circuit: replicas.circuit,
       stats: replicas.stats ?? { processed: 0, failed: 0, retried: 0, deadLettered: 0, p50Ms: 0, p99Ms: 0 },
     });
   });

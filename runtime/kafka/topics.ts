@@ -30,7 +30,12 @@ export async function pinNewGroupOffsets(
       offsets.push({ topic, partition: end.partition, offset: startFrom === "earliest" ? end.low : end.high });
     }
   }
-  if (offsets.length > 0) await commitAsMember(kafka, groupId, topics, offsets);
+  if (offsets.length === 0) return;
+  await commitAsMember(kafka, groupId, topics, offsets);
+  const after = await admin.fetchOffsets({ groupId, topics });
+  if (after.some(({ partitions }) => partitions.some((p) => p.offset === "-1"))) {
+    throw new Error(`could not commit the starting offsets of consumer group ${groupId}`);
+  }
 }
 
 /**
@@ -47,17 +52,16 @@ async function commitAsMember(
   await consumer.connect();
   try {
     await consumer.subscribe({ topics });
-    const committed = new Promise<void>((resolve, reject) => {
-      consumer.on(consumer.events.GROUP_JOIN, () => {
-        consumer.commitOffsets(offsets).then(resolve, reject);
-      });
+    // Commit only once the run loop has fetched: before that kafkajs drops commits silently, and stopping
+    // earlier leaves that first fetch's connection open.
+    const fetched = new Promise<void>((resolve) => consumer.on(consumer.events.FETCH, () => resolve()));
+    const crashed = new Promise<never>((_, reject) => {
       // Nothing is resolved or auto-committed, so whatever a fetch might hand over is left untouched.
       consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => {} }).catch(reject);
-      consumer.pause(topics.map((topic) => ({ topic })));
     });
-    // Stopping before the run loop's first fetch has begun leaves that fetch's connection open.
-    const fetched = new Promise<void>((resolve) => consumer.on(consumer.events.FETCH, () => resolve()));
-    await Promise.all([committed, fetched]);
+    consumer.pause(topics.map((topic) => ({ topic })));
+    await Promise.race([fetched, crashed]);
+    await consumer.commitOffsets(offsets);
   } finally {
     await consumer.disconnect();
   }

@@ -7,9 +7,12 @@ export type ToWorker =
   | { type: "start"; record: FunctionRecord; kafka: KafkaConnection; groupId: string; logLevel: string }
   | { type: "stop" };
 
+/** The circuit breaker of one replica (SPEC §5). */
+export type CircuitState = "closed" | "open" | "half-open";
+
 /** Worker → control plane. */
 export type FromWorker =
   | { type: "ready" }
-  | { type: "stats"; stats: DispatchStats }
+  | { type: "stats"; stats: DispatchStats; circuit: CircuitState }
   | { type: "function-log"; level: "debug" | "info" | "warn" | "error"; message: string; at: string }
   | { type: "fatal"; message: string };

@@ -4,7 +4,7 @@ import { consumerGroupId, type FunctionRecord } from "../config/function-record.
 import type { DispatchStats } from "../dispatcher/stats.js";
 import type { KafkaConnection } from "../kafka/client.js";
 import { log } from "../log.js";
-import type { FromWorker, ToWorker } from "./messages.js";
+import type { CircuitState, FromWorker, ToWorker } from "./messages.js";
 
 const WORKER_MAIN = fileURLToPath(new URL("./worker-main.js", import.meta.url));
 const MAX_RESTART_DELAY_MS = 30_000;
@@ -20,6 +20,7 @@ export interface ReplicaStatus {
   ready: number;
   restarts: number;
   stats: DispatchStats | null;
+  circuit: CircuitState;
 }
 
 interface Replica {
@@ -27,6 +28,7 @@ interface Replica {
   child: ChildProcess;
   ready: boolean;
   stats: DispatchStats | null;
+  circuit: CircuitState;
   restarts: number;
   stopping: boolean;
   exited: Promise<void>;
@@ -70,8 +72,8 @@ export class WorkerSupervisor {
 
   status(name: string): ReplicaStatus {
     const replica = this.replicas.get(name);
-    if (!replica) return { desired: 0, ready: 0, restarts: 0, stats: null };
-    return { desired: 1, ready: replica.ready ? 1 : 0, restarts: replica.restarts, stats: replica.stats };
+    if (!replica) return { desired: 0, ready: 0, restarts: 0, stats: null, circuit: "closed" };
+    return { desired: 1, ready: replica.ready ? 1 : 0, restarts: replica.restarts, stats: replica.stats, circuit: replica.circuit };
   }
 
   /** The worker's process id, for operators (and crash tests). */
@@ -83,7 +85,7 @@ export class WorkerSupervisor {
     // isolated-vm needs Node's startup snapshot off (Node ≥ 20).
     const child = fork(WORKER_MAIN, [], { execArgv: ["--no-node-snapshot"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    const replica: Replica = { record, child, ready: false, stats: null, restarts, stopping: false, exited };
+    const replica: Replica = { record, child, ready: false, stats: null, circuit: "closed", restarts, stopping: false, exited };
     this.replicas.set(record.name, replica);
 
     child.on("message", (message: FromWorker) => this.onMessage(replica, message));
@@ -113,6 +115,7 @@ export class WorkerSupervisor {
         break;
       case "stats":
         replica.stats = message.stats;
+        replica.circuit = message.circuit;
         break;
       case "function-log":
         log[message.level]({ function: fn, source: "function" }, message.message);

@@ -34,7 +34,7 @@ async function start(message: Extract<ToWorker, { type: "start" }>): Promise<voi
   const kafka = createKafka(message.kafka, `eddy-worker-${record.name}`);
   dispatcher = new Dispatcher({ kafka, record, groupId: message.groupId, sandbox, stats });
   await dispatcher.start();
-  setInterval(() => send({ type: "stats", stats: stats.snapshot() }), STATS_INTERVAL_MS).unref();
+  setInterval(() => send({ type: "stats", stats: stats.snapshot(), circuit: "closed" }), STATS_INTERVAL_MS).unref();
   send({ type: "ready" });
   log.info({ function: record.name, version: record.version }, "worker ready");
 }

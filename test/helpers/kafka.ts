@@ -16,12 +16,24 @@ export async function produce(topic: string, messages: { key?: string | null; va
   }
 }
 
+/** Creates a topic a test reads before anything wrote to it (kafkajs will not subscribe to a missing topic). */
+export async function ensureTopic(topic: string, numPartitions = 3): Promise<void> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions }] });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /**
  * Reads a topic from the beginning until `count` records arrived, then keeps reading for `settleMs` more
  * so that records beyond the expected count (duplicates) are seen too.
  */
 export async function consumeAll(topic: string, count: number, options: { timeoutMs?: number; settleMs?: number } = {}): Promise<KafkaMessage[]> {
   const { timeoutMs = 60_000, settleMs = 1_500 } = options;
+  await ensureTopic(topic);
   const consumer = testKafka().consumer({ groupId: `eddy-test-reader-${randomUUID()}`, maxWaitTimeInMs: 100 });
   const messages: KafkaMessage[] = [];
   await consumer.connect();
