@@ -1,4 +1,5 @@
-import type { EddyEvent } from "./types.js";
+import { readCloudEvent } from "./cloud-event.js";
+import type { CloudEvent, EddyEvent } from "./types.js";
 
 /**
  * A record as it arrives from Kafka, before it becomes an {@link EddyEvent}.
@@ -35,6 +36,7 @@ class RecordEvent implements EddyEvent {
   readonly value: Uint8Array | null;
   readonly headers: Readonly<Record<string, string>>;
   #text: string | undefined;
+  #cloudEvent: CloudEvent | null | undefined;
 
   constructor(record: EventRecord) {
     this.topic = record.topic;
@@ -54,6 +56,12 @@ class RecordEvent implements EddyEvent {
       this.#text = text;
     }
     return text;
+  }
+
+  /** Read on first use: most functions never look, and most records are not CloudEvents. */
+  get cloudEvent(): CloudEvent | undefined {
+    if (this.#cloudEvent === undefined) this.#cloudEvent = readCloudEvent(this) ?? null;
+    return this.#cloudEvent ?? undefined;
   }
 
   json<T = unknown>(): T {

@@ -106,13 +106,91 @@ export interface FunctionLogger {
 export interface Context {
   /**
    * Queues a record for `topic`. Records are produced only when the invocation succeeds, before the
-   * source offset is committed; the emits of a failed record are dropped.
+   * source offset is committed; the emits of a failed record are dropped. Throws at once (and the
+   * record fails, even if the handler catches it) for a bad topic or value, one of Eddy's own topics,
+   * or a record or invocation over the emit limits.
    */
   emit(topic: string, value: EmitValue, options?: EmitOptions): Promise<void>;
+  /**
+   * HTTP(S) through the worker, only to hosts listed in the function's `egress` (`host` or
+   * `host:port`), checked again after every redirect. The body is read whole (up to the response
+   * size limit) before the promise resolves. Rejects with a TypeError whose `code` says why:
+   * EDDY_SANDBOX_EGRESS_DENIED, EDDY_SANDBOX_FETCH_FAILED, EDDY_SANDBOX_FETCH_TIMEOUT,
+   * EDDY_SANDBOX_FETCH_TOO_LARGE, EDDY_SANDBOX_LIMIT.
+   */
+  fetch(input: string | { readonly href: string } | { readonly url: string }, init?: FetchInit): Promise<FetchResponse>;
   readonly log: FunctionLogger;
   /** The function's configured variables (`env` in its configuration). */
   readonly env: Readonly<Record<string, string>>;
   /** 1 on the first attempt at these records, 2 on the first retry, … */
   readonly attempt: number;
   readonly function: { readonly name: string; readonly version: number };
+}
+
+/**
+ * The options of `ctx.fetch`: a subset of the Fetch standard's RequestInit.
+ *
+ * @example
+ * ```ts
+ * const res = await ctx.fetch("https://api.example.com/orders", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json", authorization: `Bearer ${ctx.env.API_TOKEN}` },
+ *   body: JSON.stringify(order),
+ * });
+ * ```
+ */
+export interface FetchInit {
+  /** Default "GET". */
+  method?: string;
+  headers?: Record<string, string> | Iterable<readonly [string, string]>;
+  /** A string (sent as UTF-8), bytes, or URLSearchParams; JSON.stringify objects yourself. */
+  body?: string | Uint8Array | ArrayBuffer | ArrayBufferView | object | null;
+  /** "follow" (default; every hop must be in egress), "manual" (the 3xx is the answer) or "error". */
+  redirect?: "follow" | "manual" | "error";
+}
+
+/**
+ * Response headers, case-insensitive.
+ *
+ * @example
+ * ```ts
+ * const type = res.headers.get("content-type");
+ * ```
+ */
+export interface FetchHeaders extends Iterable<[string, string]> {
+  get(name: string): string | null;
+  getSetCookie(): string[];
+  has(name: string): boolean;
+  forEach(callback: (value: string, name: string) => void): void;
+  entries(): IterableIterator<[string, string]>;
+  keys(): IterableIterator<string>;
+  values(): IterableIterator<string>;
+}
+
+/**
+ * What `ctx.fetch` resolves to: a Response-like object whose body is already in memory and can be
+ * read once.
+ *
+ * @example
+ * ```ts
+ * const res = await ctx.fetch("https://api.example.com/rates");
+ * if (res.status === 429) throw new RetryAfterError("rate limited", 30_000);
+ * const rates = await res.json();
+ * ```
+ */
+export interface FetchResponse {
+  readonly status: number;
+  readonly statusText: string;
+  /** status is 200 to 299. */
+  readonly ok: boolean;
+  readonly headers: FetchHeaders;
+  /** The final URL, after redirects. */
+  readonly url: string;
+  readonly redirected: boolean;
+  readonly bodyUsed: boolean;
+  text(): Promise<string>;
+  json<T = unknown>(): Promise<T>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+  clone(): FetchResponse;
 }

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { EddyError } from "../eddy-error.js";
 import { bundleEntryFile } from "../sandbox/bundler.js";
 import { callApi } from "./api-client.js";
 import { configFor, progress, wantsJson } from "./context.js";
@@ -17,6 +18,8 @@ export function registerDeployCommand(program: Command): void {
     .option("--env <K=V...>", "a variable visible as ctx.env (repeatable)")
     .action(async (file: string, options: { name?: string; env?: string[] }, command: Command) => {
       const config = configFor(command);
+      const bad = (options.env ?? []).find((kv) => !/^[^=]+=/.test(kv));
+      if (bad !== undefined) throw new EddyError("EDDY_CLI_BAD_ENV", `--env: expected NAME=value, got ${bad}`, { userError: true });
       progress(`Bundling ${file}…`);
       const bundle = await bundleEntryFile(file);
       progress(`Uploading ${(bundle.length / 1024).toFixed(1)} KB to ${config.url}…`);

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { callApi } from "./api-client.js";
+import { callApi, functionRoute } from "./api-client.js";
 import { configFor, wantsJson } from "./context.js";
 
 interface Status {
@@ -11,6 +11,7 @@ interface Status {
   circuit: string;
   stats: { processed: number; failed: number; retried: number; deadLettered: number; p50Ms: number; p99Ms: number };
   config: { topics: string[] };
+  redrive?: { state: string; topic: string; total: number; done: number; succeeded: number; deadLettered: number };
 }
 
 export function registerGetCommand(program: Command): void {
@@ -18,7 +19,7 @@ export function registerGetCommand(program: Command): void {
     .command("get <name>")
     .description("show a function's configuration and live status")
     .action(async (name: string, _options: unknown, command: Command) => {
-      const status = await callApi<Status>(configFor(command), "GET", `/v1/functions/${encodeURIComponent(name)}`);
+      const status = await callApi<Status>(configFor(command), "GET", functionRoute(name));
       if (wantsJson(command)) return void process.stdout.write(`${JSON.stringify(status)}\n`);
       const s = status.stats;
       process.stdout.write(
@@ -26,6 +27,11 @@ export function registerGetCommand(program: Command): void {
           `${status.name} v${status.version}: ${status.state}, replicas ${status.replicas.ready}/${status.replicas.desired}, circuit ${status.circuit}`,
           `topics: ${status.config.topics.join(", ")}   lag: ${status.lag.total}`,
           `processed ${s.processed}, failed ${s.failed}, retried ${s.retried}, dead-lettered ${s.deadLettered}, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms`,
+          ...(status.redrive
+            ? [
+                `redrive from ${status.redrive.topic}: ${status.redrive.state}, ${status.redrive.done}/${status.redrive.total} (${status.redrive.succeeded} succeeded, ${status.redrive.deadLettered} dead-lettered again)`,
+              ]
+            : []),
         ].join("\n") + "\n",
       );
     });

@@ -5,10 +5,18 @@ import { log } from "../log.js";
 import { loadConfig } from "../config/load-config.js";
 import { registerDeployCommand } from "./deploy.js";
 import { registerGetCommand } from "./get.js";
+import { registerInvokeCommand } from "./invoke.js";
 import { registerKafkaCommands } from "./kafka.js";
+import { registerLogsCommand } from "./logs.js";
 import { registerLsCommand } from "./ls.js";
+import { registerPauseCommands } from "./pause.js";
 import { registerProduceCommand } from "./produce.js";
+import { registerRedriveCommand } from "./redrive.js";
+import { registerReplayCommand } from "./replay.js";
+import { registerRmCommand } from "./rm.js";
 import { registerStartCommand } from "./start.js";
+import { registerVersionCommands } from "./versions.js";
+import { registerWorkerCommand } from "./worker.js";
 
 const program = new Command("eddy")
   .description("Serverless functions on Apache Kafka streams")
@@ -28,7 +36,15 @@ registerKafkaCommands(
 registerDeployCommand(program);
 registerLsCommand(program);
 registerGetCommand(program);
+registerRmCommand(program);
+registerLogsCommand(program);
+registerInvokeCommand(program);
+registerReplayCommand(program);
+registerRedriveCommand(program);
+registerVersionCommands(program);
+registerPauseCommands(program);
 registerProduceCommand(program);
+registerWorkerCommand(program);
 
 program.parseAsync().catch((error: unknown) => {
   // Errors the user can fix get one line and exit 1; anything else is a bug and is logged with its stack.

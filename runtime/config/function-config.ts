@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseEgressEntry } from "./egress.js";
 import { formatIssues, type FieldProblem } from "./field-problems.js";
 
 /** An integer within bounds, with the message SPEC §3 shows: "expected an integer from 1 to 10000". */
@@ -73,7 +74,15 @@ export const functionConfigSchema = z
     memoryMb: integer(8, 4_096).default(128),
     startFrom: z.enum(["earliest", "latest"], { error: 'expected "earliest" or "latest"' }).default("latest"),
     delivery: z.enum(["at-least-once", "exactly-once"], { error: 'expected "at-least-once" or "exactly-once"' }).default("at-least-once"),
-    egress: z.array(z.string({ error: "expected host or host:port" }), { error: "expected a list of hosts" }).default([]),
+    egress: z
+      .array(
+        z.string({ error: "expected host or host:port" }).superRefine((entry, ctx) => {
+          const parsed = parseEgressEntry(entry);
+          if ("problem" in parsed) ctx.addIssue({ code: "custom", message: parsed.problem });
+        }),
+        { error: "expected a list of hosts" },
+      )
+      .default([]),
     env: z.record(z.string(), z.string({ error: "expected a string" }), { error: "expected an object of strings" }).default({}),
     scaling: scalingSchema.prefault({}),
   })

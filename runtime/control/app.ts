@@ -3,22 +3,49 @@ import { bodyLimit } from "hono/body-limit";
 import { log } from "../log.js";
 import { requireToken } from "./auth.js";
 import { httpError, toErrorResponse } from "./errors.js";
-import { functionsRoutes, type FunctionsRouteDeps } from "./functions-routes.js";
+import type { FunctionService } from "./function-service.js";
+import { functionsDocs, functionsRoutes } from "./functions-routes.js";
+import { logsDocs, logsRoutes } from "./logs-routes.js";
+import { openApiDocument, type RouteDoc } from "./openapi.js";
+import { operationsDocs, operationsRoutes } from "./operations-routes.js";
+import { versionsDocs, versionsRoutes } from "./versions-routes.js";
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
-export interface AppDeps extends FunctionsRouteDeps {
+export interface AppDeps {
+  service: FunctionService;
   token: string;
   /** Whether the control plane can serve: registry loaded and broker reachable. */
   ready: () => boolean;
 }
 
-/** The HTTP API of SPEC §6. Built without a socket, so tests can call `app.request()`. */
+const API_VERSION = "1.0.0";
+
+/** Every route, as `GET /v1/openapi.json` documents it. */
+export const routeDocs: RouteDoc[] = [
+  ...functionsDocs,
+  ...versionsDocs,
+  ...operationsDocs,
+  ...logsDocs,
+  { method: "get", path: "/v1/openapi.json", summary: "This document", responses: { 200: { description: "The OpenAPI 3.1 document" } } },
+  { method: "get", path: "/metrics", summary: "Prometheus metrics (no token)", responses: { 200: { description: "Text exposition format", contentType: "text/plain" } } },
+  { method: "get", path: "/healthz", summary: "Liveness (no token)", responses: { 200: { description: "Alive" } } },
+  { method: "get", path: "/readyz", summary: "Readiness (no token)", responses: { 200: { description: "Ready" }, 503: { description: "Not ready yet" } } },
+];
+
+/**
+ * The HTTP API of SPEC §6: one small hono app per resource under /v1, with auth, limits and the
+ * error shape here. Built without a socket, so tests can call `app.request()`.
+ */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
 
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.get("/readyz", (c) => (deps.ready() ? c.json({ ready: true }) : c.json({ ready: false }, 503)));
+  app.get("/metrics", async (c) => {
+    const { contentType, text } = await deps.service.metrics();
+    return c.body(text, 200, { "content-type": contentType });
+  });
 
   app.use("/v1/*", requireToken(deps.token));
   app.use(
@@ -37,7 +64,12 @@ export function createApp(deps: AppDeps): Hono {
     }
     await next();
   });
-  app.route("/v1/functions", functionsRoutes(deps));
+  const document = openApiDocument(routeDocs, API_VERSION);
+  app.get("/v1/openapi.json", (c) => c.json(document));
+  app.route("/v1/functions", functionsRoutes(deps.service));
+  app.route("/v1/functions", versionsRoutes(deps.service));
+  app.route("/v1/functions", operationsRoutes(deps.service));
+  app.route("/v1/functions", logsRoutes(deps.service));
 
   app.notFound((c) => c.json({ error: { code: "EDDY_NOT_FOUND", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((error, c) => {

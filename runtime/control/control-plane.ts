@@ -6,6 +6,9 @@ import { log } from "../log.js";
 import { WorkerSupervisor } from "../worker/supervisor.js";
 import { createApp } from "./app.js";
 import { Deployer } from "./deployer.js";
+import { FunctionOperations } from "./function-operations.js";
+import { LogBook } from "./log-book.js";
+import { Redrives } from "./redrive.js";
 import { FunctionRegistry } from "./registry.js";
 
 export interface ControlPlane {
@@ -13,27 +16,37 @@ export interface ControlPlane {
   deployer: Deployer;
   registry: FunctionRegistry;
   supervisor: WorkerSupervisor;
+  operations: FunctionOperations;
   close(): Promise<void>;
 }
 
 /**
- * Brings up the control plane: reads the registry topic, starts a worker per deployed function,
- * follows the registry for changes, and serves the HTTP API.
+ * Brings up the control plane: reads the registry topic, starts a worker per deployed function (unless
+ * paused), follows the registry for changes, and serves the HTTP API.
  */
 export async function startControlPlane(config: EddyConfig, kafkaConnection: KafkaConnection, token: string): Promise<ControlPlane> {
   const kafka = createKafka(kafkaConnection, "eddy-control");
   const admin = kafka.admin();
   await admin.connect();
   const registry = await FunctionRegistry.open(kafka, `${config.topicPrefix}functions`);
-  const supervisor = new WorkerSupervisor({ kafka: kafkaConnection, topicPrefix: config.topicPrefix, logLevel: config.logLevel });
+  const logs = new LogBook();
+  const supervisor = new WorkerSupervisor({
+    kafka: kafkaConnection,
+    topicPrefix: config.topicPrefix,
+    logLevel: config.logLevel,
+    onFunctionLog: (name, line) => logs.append(name, { ...line, source: "function" }),
+    onWorkerOutput: (name, line) => logs.appendWorkerOutput(name, line),
+  });
   const deployer = new Deployer(registry, kafka, admin, config.topicPrefix);
+  const redrives = new Redrives({ admin, kafka: kafkaConnection, topicPrefix: config.topicPrefix, logLevel: config.logLevel, logs });
+  const operations = new FunctionOperations({ registry, deployer, supervisor, redrives, logs, kafka, admin, topicPrefix: config.topicPrefix });
 
-  const follow = (name: string, task: Promise<void>) =>
-    task.catch((error: unknown) => log.error({ err: error, function: name }, "could not apply a registry change"));
-  registry.onChange((name, record) => void follow(name, record ? supervisor.run(record) : supervisor.stop(name)));
-  for (const record of registry.list()) void follow(record.name, supervisor.run(record));
+  registry.onChange((name, entry) => void (entry ? supervisor.apply(entry.record, entry.paused) : supervisor.remove(name)).catch((error: unknown) =>
+    log.error({ err: error, function: name }, "could not apply a registry change"),
+  ));
+  for (const entry of registry.entries()) void supervisor.apply(entry.record, entry.paused).catch(() => {});
 
-  const app = createApp({ registry, deployer, supervisor, admin, topicPrefix: config.topicPrefix, token, ready: () => true });
+  const app = createApp({ service: operations, token, ready: () => true });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
     s.once("error", reject);
@@ -46,8 +59,12 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
     deployer,
     registry,
     supervisor,
+    operations,
     async close() {
+      // Followed log streams never end on their own; closing them lets the server stop.
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await redrives.stopAll();
       await supervisor.stopAll();
       await registry.close();
       await admin.disconnect();

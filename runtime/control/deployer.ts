@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Admin, Kafka } from "kafkajs";
-import { deadLetterTopic, parseFunctionConfig } from "../config/function-config.js";
+import { deadLetterTopic, parseFunctionConfig, type FunctionConfig } from "../config/function-config.js";
 import { consumerGroupId, type FunctionRecord } from "../config/function-record.js";
 import { problemsToText } from "../config/field-problems.js";
 import { EddyError } from "../eddy-error.js";
@@ -42,7 +42,6 @@ function mergeConfig(base: Record<string, unknown>, overrides: Record<string, un
  * registry (which the supervisor follows to start or replace workers).
  */
 export class Deployer {
-  /** Deploys run one at a time so that versions increase without gaps or races within an instance. */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -53,7 +52,29 @@ export class Deployer {
   ) {}
 
   deploy(request: DeployRequest): Promise<DeployResult> {
-    const run = this.queue.then(() => this.deployNow(request));
+    return this.serially(() => this.deployNow(request));
+  }
+
+  /**
+   * Makes a stored version current again (its code and configuration as they were), keeping its number.
+   * Returns null when the function or the version does not exist.
+   */
+  rollback(name: string, version: number): Promise<FunctionRecord | null> {
+    return this.serially(async () => {
+      await this.registry.sync();
+      const target = this.registry.versions(name).find((r) => r.version === version);
+      if (!target) return null;
+      if (this.registry.get(name)?.version !== version) {
+        await this.prepareTopicsAndGroup(target.config);
+        await this.registry.setCurrent(name, version);
+      }
+      return this.registry.get(name) ?? null;
+    });
+  }
+
+  /** Deploys and rollbacks run one at a time so that versions increase without gaps or races within an instance. */
+  serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
     this.queue = run.catch(() => {});
     return run;
   }
@@ -80,16 +101,16 @@ export class Deployer {
     const config = parsed.config;
     const digest = createHash("sha256").update(code).update("\0").update(JSON.stringify(config)).digest("hex");
 
+    // Another instance may have written since this one last read: version numbers come from the whole log.
+    await this.registry.sync();
     const current = this.registry.get(config.name);
     if (current && current.digest === digest) return { record: current, changed: false };
 
-    const dlt = deadLetterTopic(config);
-    await ensureTopics(this.admin, dlt ? [...config.topics, dlt] : config.topics);
-    await pinNewGroupOffsets(this.kafka, this.admin, consumerGroupId(this.topicPrefix, config.name), config.topics, config.startFrom);
+    await this.prepareTopicsAndGroup(config);
 
     const record: FunctionRecord = {
       name: config.name,
-      version: (current?.version ?? 0) + 1,
+      version: this.registry.nextVersion(config.name),
       config,
       handler: info.handler,
       code,
@@ -98,5 +119,23 @@ export class Deployer {
     };
     await this.registry.put(record);
     return { record, changed: true };
+  }
+
+  /**
+   * Creates missing topics and gives a new consumer group its starting offsets. Retried a few times:
+   * right after a topic is created its partitions may not have a leader yet (NOT_LEADER, UNKNOWN_TOPIC).
+   */
+  private async prepareTopicsAndGroup(config: FunctionConfig): Promise<void> {
+    const dlt = deadLetterTopic(config);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await ensureTopics(this.admin, dlt ? [...config.topics, dlt] : config.topics);
+        await pinNewGroupOffsets(this.kafka, this.admin, consumerGroupId(this.topicPrefix, config.name), config.topics, config.startFrom);
+        return;
+      } catch (error) {
+        if ((error as { retriable?: boolean }).retriable !== true || attempt >= 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
   }
 }

@@ -5,6 +5,7 @@ import type { FieldProblem } from "../config/field-problems.js";
 export const controlErrorCodes = {
   EDDY_UNAUTHORIZED: 401,
   EDDY_NOT_FOUND: 404,
+  EDDY_CONFLICT: 409,
   EDDY_BAD_REQUEST: 400,
   EDDY_CONFIG_INVALID: 400,
   EDDY_PAYLOAD_TOO_LARGE: 413,

@@ -1,83 +1,87 @@
 import { Hono } from "hono";
-import type { Admin } from "kafkajs";
-import { z } from "zod";
-import { formatIssues } from "../config/field-problems.js";
-import { consumerGroupId, type FunctionRecord } from "../config/function-record.js";
-import { groupLag } from "../kafka/topics.js";
-import type { WorkerSupervisor } from "../worker/supervisor.js";
-import type { DeployRequest, Deployer } from "./deployer.js";
+import type { FunctionRecord } from "../config/function-record.js";
+import { deleteQuery, deployBody, functionList, functionStatus, functionSummary, nameParams } from "./api-schemas.js";
+import type { DeployRequest } from "./deployer.js";
 import { httpError } from "./errors.js";
-import type { FunctionRegistry } from "./registry.js";
-
-export interface FunctionsRouteDeps {
-  registry: FunctionRegistry;
-  deployer: Deployer;
-  supervisor: WorkerSupervisor;
-  admin: Admin;
-  topicPrefix: string;
-}
-
-const stringMap = z.record(z.string(), z.string({ error: "expected a string" }), { error: "expected an object of strings" });
-const deployBody = z
-  .object({
-    source: z.string({ error: "expected a string" }).min(1, { error: "expected source code" }).optional(),
-    filename: z.string({ error: "expected a string" }).optional(),
-    files: stringMap.optional(),
-    entry: z.string({ error: "expected a string" }).optional(),
-    bundle: z.string({ error: "expected a string" }).min(1, { error: "expected a bundle" }).optional(),
-    config: z.record(z.string(), z.unknown(), { error: "expected an object" }).optional(),
-    env: stringMap.optional(),
-  })
-  .strict()
-  .superRefine((body, ctx) => {
-    const given = [body.source !== undefined, body.files !== undefined, body.bundle !== undefined].filter(Boolean).length;
-    if (given !== 1) ctx.addIssue({ code: "custom", path: ["source"], message: "expected exactly one of source, files (with entry) or bundle" });
-    if (body.files !== undefined && body.entry === undefined) ctx.addIssue({ code: "custom", path: ["entry"], message: "expected the entry file of files" });
-  });
-
-function toDeployRequest(body: z.output<typeof deployBody>): DeployRequest {
-  const extras = { config: body.config, env: body.env };
-  if (body.bundle !== undefined) return { bundle: body.bundle, ...extras };
-  if (body.files !== undefined) return { files: body.files, entry: body.entry!, ...extras };
-  return { source: body.source!, filename: body.filename, ...extras };
-}
+import type { FunctionService } from "./function-service.js";
+import type { RouteDoc } from "./openapi.js";
+import { jsonBody, nameOf, queryOf } from "./validate.js";
 
 /** What every answer about a function shows; the bundle itself stays out. */
 export function describeFunction(record: FunctionRecord) {
   return { name: record.name, version: record.version, handler: record.handler, deployedAt: record.deployedAt, config: record.config };
 }
 
-export function functionsRoutes(deps: FunctionsRouteDeps): Hono {
+/** The deployed function of the route's `:name`, or 404. */
+export function functionOf(service: FunctionService, name: string): FunctionRecord {
+  const record = service.get(name);
+  if (!record) throw httpError("EDDY_NOT_FOUND", `no function named '${name}'`);
+  return record;
+}
+
+function toDeployRequest(body: { source?: string; filename?: string; files?: Record<string, string>; entry?: string; bundle?: string }, raw: unknown): DeployRequest {
+  // The overrides go on as the client wrote them: their parsed form has the defaults filled in, which would hide what the code declares.
+  const rawBody = raw as { config?: Record<string, unknown>; env?: Record<string, string> };
+  const extras = { config: rawBody.config, env: rawBody.env };
+  if (body.bundle !== undefined) return { bundle: body.bundle, ...extras };
+  if (body.files !== undefined) return { files: body.files, entry: body.entry!, ...extras };
+  return { source: body.source!, filename: body.filename, ...extras };
+}
+
+export const functionsDocs: RouteDoc[] = [
+  {
+    method: "post",
+    path: "/v1/functions",
+    summary: "Deploy or update a function",
+    body: deployBody,
+    responses: {
+      201: { description: "Deployed as a new version", schema: functionSummary },
+      200: { description: "Nothing changed: the same version", schema: functionSummary },
+      422: { description: "The code does not compile (details name file:line:col) or is not a function definition" },
+    },
+  },
+  { method: "get", path: "/v1/functions", summary: "List deployed functions", responses: { 200: { description: "The functions", schema: functionList } } },
+  {
+    method: "get",
+    path: "/v1/functions/:name",
+    summary: "A function's configuration, version and live status",
+    params: nameParams,
+    responses: { 200: { description: "The function", schema: functionStatus }, 404: { description: "No such function" } },
+  },
+  {
+    method: "delete",
+    path: "/v1/functions/:name",
+    summary: "Undeploy a function (its consumer group stays unless deleteGroup=true)",
+    params: nameParams,
+    query: deleteQuery,
+    responses: { 204: { description: "Undeployed" }, 404: { description: "No such function" } },
+  },
+];
+
+/** Deploy, list, inspect and delete functions. */
+export function functionsRoutes(service: FunctionService): Hono {
   const app = new Hono();
 
   app.post("/", async (c) => {
-    const json: unknown = await c.req.json().catch(() => {
-      throw httpError("EDDY_BAD_REQUEST", "the body is not valid JSON");
-    });
-    const parsed = deployBody.safeParse(json, { reportInput: true });
-    if (!parsed.success) {
-      const details = formatIssues(parsed.error.issues);
-      throw httpError("EDDY_BAD_REQUEST", "invalid deploy request", details);
-    }
-    const { record, changed } = await deps.deployer.deploy(toDeployRequest(parsed.data));
+    const { data, raw } = await jsonBody(c, deployBody);
+    const { record, changed } = await service.deploy(toDeployRequest(data, raw));
     return c.json(describeFunction(record), changed ? 201 : 200);
   });
 
-  app.get("/", (c) => c.json({ functions: deps.registry.list().map(describeFunction) }));
+  app.get("/", (c) => c.json({ functions: service.list().map(describeFunction) }));
 
   app.get("/:name", async (c) => {
-    const record = deps.registry.get(c.req.param("name"));
-    if (!record) throw httpError("EDDY_NOT_FOUND", `no function named '${c.req.param("name")}'`);
-    const replicas = deps.supervisor.status(record.name);
-    const lag = await groupLag(deps.admin, consumerGroupId(deps.topicPrefix, record.name), record.config.topics);
-    return c.json({
-      ...describeFunction(record),
-      state: replicas.ready > 0 ? "running" : replicas.restarts > 0 ? "failing" : "starting",
-      replicas: { desired: replicas.desired, ready: replicas.ready },
-      lag,
-      circuit: replicas.circuit,
-      stats: replicas.stats ?? { processed: 0, failed: 0, retried: 0, deadLettered: 0, p50Ms: 0, p99Ms: 0 },
-    });
+    const name = nameOf(c);
+    functionOf(service, name);
+    return c.json(await service.status(name));
+  });
+
+  app.delete("/:name", async (c) => {
+    const name = nameOf(c);
+    const { deleteGroup } = queryOf(c, deleteQuery);
+    functionOf(service, name);
+    await service.remove(name, { deleteGroup: deleteGroup === "true" });
+    return c.body(null, 204);
   });
 
   return app;

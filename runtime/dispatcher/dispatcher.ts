@@ -1,12 +1,20 @@
-import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from "kafkajs";
+import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import { deadLetterTopic } from "../config/function-config.js";
 import type { FunctionRecord } from "../config/function-record.js";
-import { nextOffset } from "../kafka/client.js";
+import { ensureTopics } from "../kafka/topics.js";
 import { log } from "../log.js";
-import type { EmittedRecord, FunctionSandbox, SandboxRecord, SerializedError } from "../sandbox/function-sandbox.js";
-import { backoffDelayMs } from "./backoff.js";
-import { deadLetterMessage } from "./dead-letter.js";
+import type { FunctionSandbox } from "../sandbox/function-sandbox.js";
+import { AtLeastOnceSink } from "./at-least-once-sink.js";
+import { CircuitBreaker, type CircuitChange, type CircuitState } from "./circuit-breaker.js";
+import { dispatcherError } from "./errors.js";
+import { FlowControl } from "./flow-control.js";
+import { Invoker } from "./invoker.js";
+import { toSandboxRecord } from "./kafka-records.js";
+import { PartitionWork } from "./partition-work.js";
+import { sleep, type RecordSink } from "./record-sink.js";
+import { Scheduler } from "./scheduler.js";
 import type { StatsRecorder } from "./stats.js";
+import { TransactionalSink } from "./transactional-sink.js";
 
 export interface DispatcherOptions {
   kafka: Kafka;
@@ -14,197 +22,213 @@ export interface DispatcherOptions {
   groupId: string;
   sandbox: FunctionSandbox;
   stats: StatsRecorder;
+  /** This replica's index among the function's replicas: part of its stable transactional id. */
+  replica?: number;
+  onCircuitChange?: (change: CircuitChange) => void;
+  /** The dispatcher cannot go on (fenced producer, consumer stopped for good): the worker must exit and be restarted. */
+  onFatal: (error: Error) => void;
 }
 
-/** Raised to abandon a batch when the replica stops or loses the partition: nothing past it is committed. */
-class DispatchAbandoned extends Error {}
+const FLUSH_TIMEOUT_MS = 5_000;
+const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /**
- * Consumes a function's topics as one member of its consumer group and runs each record through the sandbox.
+ * One member of a function's consumer group: kafkajs fetches, the dispatcher schedules.
  *
- * First cut (the dispatcher issue deepens it): records of a partition run in offset order, in batches of
- * `batch.maxSize`; a failed record is retried with backoff and then dead-lettered; the offset is committed
- * only after the records below it finished (succeeded with their emits acked, or dead-lettered with acks).
+ * `eachBatch` only hands the fetched records to the partition's `PartitionWork` and returns; the
+ * `Scheduler` runs them through the sandbox (`Invoker`), the sink makes results durable and commits
+ * the contiguous watermark of finished records. Nothing ever sleeps inside kafkajs' loop, so
+ * heartbeats go on while invocations run, retries wait or the breaker is open; waiting is a
+ * pause of the partition's fetch (`FlowControl`).
  */
 export class Dispatcher {
-  private readonly consumer: Consumer;
-  private readonly producer: Producer;
-  private readonly dlt: string | null;
+  readonly #consumer: Consumer;
+  readonly #sink: RecordSink;
+  readonly #breaker: CircuitBreaker;
+  readonly #scheduler: Scheduler;
+  readonly #flow: FlowControl;
+  /** Partitions assigned now. */
+  readonly #works = new Map<string, PartitionWork>();
+  /** Revoked partitions whose invocations are still finishing. */
+  readonly #retiring = new Map<string, PartitionWork>();
+  readonly #dlt: string | null;
+  #stopping = false;
 
   constructor(private readonly options: DispatcherOptions) {
-    const { config } = options.record;
-    // A slow invocation does not heartbeat, so the session must outlast the longest one.
-    const sessionTimeout = Math.max(30_000, config.timeoutMs + 15_000);
-    this.consumer = options.kafka.consumer({
-      groupId: options.groupId,
+    const { record, kafka, groupId } = options;
+    const { config } = record;
+    // Invocations no longer hold up heartbeats, but the session still outlasts the longest one (SPEC §3 timeoutMs).
+    const sessionTimeout = Math.max(10_000, config.timeoutMs + 5_000);
+    this.#consumer = kafka.consumer({
+      groupId,
       sessionTimeout,
-      rebalanceTimeout: sessionTimeout * 2,
-      heartbeatInterval: 3_000,
-      // kafkajs waits up to 5 s for data by default; a lone record must not wait that long.
-      maxWaitTimeInMs: Math.max(config.batch.maxWaitMs, 50),
+      rebalanceTimeout: sessionTimeout,
+      heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 4)),
+      // kafkajs waits up to 5 s for data by default; a lone record must not wait that long, and a
+      // resumed partition joins the next fetch within this time.
+      maxWaitTimeInMs: Math.min(500, Math.max(config.batch.maxWaitMs, 50)),
       retry: { retries: 10 },
     });
-    this.producer = options.kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
-    this.dlt = deadLetterTopic(config);
+    this.#dlt = deadLetterTopic(config);
+    this.#breaker = new CircuitBreaker(config.circuitBreaker, { onChange: (change) => this.#onCircuitChange(change) });
+    const works = () => this.#works.values();
+    this.#sink =
+      config.delivery === "exactly-once"
+        ? new TransactionalSink({
+            kafka,
+            groupId,
+            transactionalId: `eddy-tx.${groupId}.${options.replica ?? 0}`,
+            functionName: record.name,
+            works,
+            onFatal: options.onFatal,
+          })
+        : new AtLeastOnceSink({ kafka, consumer: this.#consumer, functionName: record.name, works, ensureTopics: (t) => this.#ensureTopics(t) });
+    this.#flow = new FlowControl(this.#consumer);
+    const invoker = new Invoker({ record, groupId, sandbox: options.sandbox, stats: options.stats, breaker: this.#breaker, sink: this.#sink, deadLetterTopic: this.#dlt });
+    this.#scheduler = new Scheduler({
+      config,
+      handler: record.handler,
+      breaker: this.#breaker,
+      invoker,
+      flow: this.#flow,
+      works: () => [...this.#works.values()],
+      functionName: record.name,
+    });
+  }
+
+  /** The replica's circuit breaker state (SPEC §5). */
+  circuit(): CircuitState {
+    return this.#breaker.state();
   }
 
   async start(): Promise<void> {
     const { config } = this.options.record;
-    await this.producer.connect();
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: config.topics, fromBeginning: config.startFrom === "earliest" });
-    await this.consumer.run({
+    if (this.#dlt !== null) await this.#ensureTopics([this.#dlt]);
+    // Before joining: the transactional sink must finish a dead predecessor's transaction before offsets are read.
+    await this.#sink.start();
+    const consumer = this.#consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics: config.topics, fromBeginning: config.startFrom === "earliest" });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.#onAssignment(payload.memberAssignment));
+    consumer.on(consumer.events.REBALANCING, () => this.#onRebalancing());
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => this.#onBatchEnd(payload));
+    consumer.on(consumer.events.CRASH, ({ payload }) => this.#onCrash(payload.error, payload.restart));
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 16,
-      eachBatch: (payload) => this.consumeBatch(payload),
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.#intake(payload),
     });
   }
 
-  /** Stops fetching, lets the batch in flight finish or abandon, and leaves the group. */
+  /**
+   * Drains (SIGTERM, redeploy): nothing new starts and fetching stops, invocations in flight finish
+   * and their results are written, the finished watermark is committed, then the replica leaves
+   * the group. Records waiting for a retry stay uncommitted and are redelivered.
+   */
   async stop(): Promise<void> {
-    await this.consumer.disconnect();
-    await this.producer.disconnect();
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#scheduler.halt();
+    const { timeoutMs } = this.options.record.config;
+    await Promise.race([this.#scheduler.whenIdle(), sleep(timeoutMs + 2_000)]);
+    await Promise.race([this.#sink.flush(), sleep(FLUSH_TIMEOUT_MS)]).catch(() => undefined);
+    for (const work of this.#works.values()) work.revoke();
+    await this.#consumer.disconnect().catch((error: unknown) => log.warn({ err: error }, "leaving the consumer group failed"));
+    await this.#sink.stop().catch((error: unknown) => log.warn({ err: error }, "closing the producer failed"));
   }
 
-  private async consumeBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, isRunning, isStale, resolveOffset, heartbeat } = payload;
-    const { maxSize } = this.options.record.config.batch;
+  /** kafkajs' eachBatch: hands the records over and returns at once. Never throws (kafkajs would restart the consumer). */
+  async #intake(payload: EachBatchPayload): Promise<void> {
     try {
-      for (let start = 0; start < batch.messages.length; start += maxSize) {
-        if (!isRunning() || isStale()) return;
-        const chunk = batch.messages.slice(start, start + maxSize);
-        await this.processUntilFinished(chunk.map((m) => toSandboxRecord(batch.topic, batch.partition, m)), payload);
-        const last = chunk[chunk.length - 1]!;
-        resolveOffset(last.offset);
-        // Every record up to `last` has finished: committing the offset after it cannot skip unfinished work.
-        await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset(last.offset) }]);
-        await heartbeat();
-      }
+      const { batch } = payload;
+      const work = this.#works.get(keyOf(batch.topic, batch.partition));
+      // Not resolved: whoever owns the partition next fetches these records again.
+      if (work === undefined || work.revoked || this.#stopping) return;
+      const records = batch.messages.map((m) => toSandboxRecord(batch.topic, batch.partition, m));
+      const lastOffset = batch.lastOffset();
+      work.accept(records, BigInt(lastOffset), Date.now());
+      // The fetch position moves on; the commit position is the tracker's, and only the sink moves it.
+      payload.resolveOffset(lastOffset);
+      this.#scheduler.pump();
     } catch (error) {
-      if (error instanceof DispatchAbandoned) return;
-      throw error;
+      log.error({ err: error, function: this.options.record.name }, "taking over a fetched batch failed");
     }
   }
 
-  /** Runs records until each has succeeded or been dead-lettered; throws DispatchAbandoned when stopped. */
-  private async processUntilFinished(records: SandboxRecord[], payload: EachBatchPayload): Promise<void> {
-    const { record: fn, stats, sandbox } = this.options;
-    const { config } = fn;
-    // `handle` runs records one after another: after a failure, the rest of the batch has not really run.
-    const sequential = fn.handler === "handle";
-    const failedAttempts = new Map<SandboxRecord, number>();
-    let pending = records;
-    while (pending.length > 0) {
-      if (!payload.isRunning() || payload.isStale()) throw new DispatchAbandoned();
-      const attempt = (failedAttempts.get(pending[0]!) ?? 0) + 1;
-      const result = await sandbox.invoke(pending, { attempt, timeoutMs: config.timeoutMs });
-      stats.recordInvocation(result.durationMs);
-      await this.produceReliably(
-        result.emitted.map((e) => ({ topic: e.topic, messages: [toMessage(e)] })),
-        payload,
-      );
-
-      const next: SandboxRecord[] = [];
-      let retryDelayMs = -1;
-      let failureSeen = false;
-      for (const [index, outcome] of result.outcomes.entries()) {
-        const record = pending[index]!;
-        if (outcome.status === "ok") {
-          stats.add({ processed: 1 });
-          continue;
-        }
-        // A reset is another invocation's timeout tearing down the shared isolate: not this record's attempt.
-        if (outcome.status === "skipped" || (sequential && failureSeen) || outcome.error.code === "EDDY_SANDBOX_RESET") {
-          next.push(record);
-          continue;
-        }
-        failureSeen = true;
-        const attempts = (failedAttempts.get(record) ?? 0) + 1;
-        failedAttempts.set(record, attempts);
-        stats.add({ failed: 1 });
-        log.warn(
-          { function: fn.name, topic: record.topic, partition: record.partition, offset: record.offset, attempt: attempts, error: outcome.error },
-          "invocation failed",
-        );
-        const exhausted = !outcome.error.retriable || attempts >= config.retry.maxAttempts;
-        if (exhausted && this.dlt !== null) {
-          await this.deadLetter(record, outcome.error, attempts, payload);
-          continue;
-        }
-        stats.add({ retried: 1 });
-        next.push(record);
-        retryDelayMs = Math.max(retryDelayMs, outcome.error.retryAfterMs ?? backoffDelayMs(config.retry.backoff, attempts));
-      }
-      if (retryDelayMs >= 0) await this.wait(retryDelayMs, payload);
-      pending = next;
+  #onAssignment(assignment: Record<string, number[]>): void {
+    const assigned = new Set<string>();
+    for (const [topic, partitions] of Object.entries(assignment)) for (const p of partitions) assigned.add(keyOf(topic, p));
+    const revoked: string[] = [];
+    for (const [key, work] of this.#works) {
+      if (assigned.has(key)) continue;
+      this.#retire(key, work);
+      revoked.push(`${work.topic}/${work.partition}`);
     }
-  }
-
-  private async deadLetter(record: SandboxRecord, error: SerializedError, attempts: number, payload: EachBatchPayload): Promise<void> {
-    const { record: fn, groupId, stats } = this.options;
-    const message = deadLetterMessage(record, error, attempts, {
-      functionName: fn.name,
-      functionVersion: fn.version,
-      consumerGroup: groupId,
-    });
-    await this.produceReliably([{ topic: this.dlt!, messages: [message] }], payload);
-    stats.add({ deadLettered: 1 });
-    log.warn({ function: fn.name, topic: record.topic, partition: record.partition, offset: record.offset, dlt: this.dlt }, "record dead-lettered");
-  }
-
-  /** Produces with acks from all in-sync replicas, retrying until it succeeds or the replica stops. */
-  private async produceReliably(
-    topicMessages: { topic: string; messages: ReturnType<typeof toMessage>[] }[],
-    payload: EachBatchPayload,
-  ): Promise<void> {
-    if (topicMessages.length === 0) return;
-    for (let failures = 0; ; failures += 1) {
-      try {
-        await this.producer.sendBatch({ acks: -1, topicMessages });
-        return;
-      } catch (error) {
-        log.error({ err: error, function: this.options.record.name, failures }, "producing failed; retrying");
-        await this.wait(Math.min(5_000, 100 * 2 ** failures), payload);
+    for (const [key, old] of this.#retiring) if (old.inFlight === 0) this.#retiring.delete(key);
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) {
+        const key = keyOf(topic, partition);
+        if (this.#works.has(key)) continue;
+        const work = new PartitionWork(topic, partition, this.options.record.config.ordering);
+        work.heldBy = this.#retiring.get(key);
+        this.#works.set(key, work);
       }
     }
+    log.info({ function: this.options.record.name, assigned: [...this.#works.values()].map((w) => `${w.topic}/${w.partition}`), revoked }, "partitions assigned");
+    this.#flow.reset(this.#works.values());
+    if (!this.#stopping) this.#scheduler.resume();
   }
 
-  /** Waits while keeping the group membership alive; abandons the batch when the replica stops. */
-  private async wait(ms: number, payload: EachBatchPayload): Promise<void> {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
-      if (!payload.isRunning() || payload.isStale()) throw new DispatchAbandoned();
-      await new Promise((resolve) => setTimeout(resolve, Math.min(500, until - Date.now())));
-      await payload.heartbeat();
+  /**
+   * The group rebalances (eager protocol: every partition may move). Nothing new starts until the
+   * new assignment is known, and what finished is committed while the group still accepts it.
+   * Partitions kept afterwards go on from where they were; the refetch of their records is ignored.
+   */
+  #onRebalancing(): void {
+    this.#scheduler.halt();
+    this.#sink.flush().catch(() => undefined);
+  }
+
+  /** kafkajs restarts a crashed consumer by leaving and rejoining: treat it as losing every partition. */
+  #onCrash(error: Error, restart: boolean): void {
+    this.#scheduler.halt();
+    for (const [key, work] of [...this.#works]) this.#retire(key, work);
+    if (!restart && !this.#stopping) {
+      this.options.onFatal(dispatcherError("EDDY_DISPATCH_CONSUMER_CRASHED", `the consumer stopped: ${error.message}`, { function: this.options.record.name }, error));
     }
   }
-}
 
-function headerText(value: Buffer | string | (Buffer | string)[] | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  if (Array.isArray(value)) return headerText(value[value.length - 1]);
-  return typeof value === "string" ? value : value.toString("utf8");
-}
-
-function toSandboxRecord(topic: string, partition: number, message: KafkaMessage): SandboxRecord {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    const text = headerText(value);
-    if (text !== undefined) headers[name] = text;
+  /** Batches kafkajs resolves without handing them over (only transaction markers): the watermark moves past them. */
+  #onBatchEnd(payload: { topic: string; partition: number; batchSize: number; lastOffset: string }): void {
+    if (payload.batchSize !== 0) return;
+    const work = this.#works.get(keyOf(payload.topic, payload.partition));
+    if (work === undefined || work.revoked) return;
+    work.tracker.extendTo(BigInt(payload.lastOffset));
+    this.#sink.requestCommit();
   }
-  return {
-    topic,
-    partition,
-    offset: message.offset,
-    timestamp: Number(message.timestamp),
-    key: message.key === null ? null : message.key.toString("utf8"),
-    value: message.value,
-    headers,
-  };
-}
 
-function toMessage(emitted: EmittedRecord): { key: string | null; value: Buffer | null; headers: Record<string, string> } {
-  const value = emitted.value === null ? null : Buffer.from(emitted.value.buffer, emitted.value.byteOffset, emitted.value.byteLength);
-  return { key: emitted.key, value, headers: emitted.headers };
+  #retire(key: string, work: PartitionWork): void {
+    work.revoke();
+    this.#works.delete(key);
+    if (work.inFlight > 0) this.#retiring.set(key, work);
+  }
+
+  #onCircuitChange(change: CircuitChange): void {
+    const context = { function: this.options.record.name, circuit: change.state, ...(change.openMs === undefined ? {} : { openMs: change.openMs }) };
+    if (change.state === "open") log.warn(context, "circuit breaker open: the replica's partitions are paused");
+    else log.info(context, change.state === "closed" ? "circuit breaker closed" : "circuit breaker half-open: probing");
+    this.options.onCircuitChange?.(change);
+    this.#scheduler?.applyFlow();
+  }
+
+  async #ensureTopics(topics: string[]): Promise<void> {
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, topics);
+    } finally {
+      await admin.disconnect();
+    }
+  }
 }

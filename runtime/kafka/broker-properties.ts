@@ -19,7 +19,11 @@ export interface BrokerPropertiesInput {
  * newClusterId() // "q2bJ0wC1R1a3yU3M5cXz9g"
  */
 export function newClusterId(): string {
-  return randomBytes(16).toString("base64url");
+  // kafka-storage's argument parser reads an id that starts with "-" as an option (1 id in 64 would).
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
 }
 
 export function isClusterId(value: string): boolean {

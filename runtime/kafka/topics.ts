@@ -5,8 +5,29 @@ export async function ensureTopics(admin: Admin, topics: string[]): Promise<stri
   const existing = new Set(await admin.listTopics());
   const missing = [...new Set(topics)].filter((t) => !existing.has(t));
   if (missing.length === 0) return [];
-  await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic })) });
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic })) });
+  } catch (error) {
+    // Right after creating, waitForLeaders' metadata request can still answer UNKNOWN_TOPIC_OR_PARTITION
+    // (and another instance may have created the topic first): the topic exists; wait for its leaders below.
+    if ((error as { type?: string }).type !== "UNKNOWN_TOPIC_OR_PARTITION" && (error as { type?: string }).type !== "TOPIC_ALREADY_EXISTS") throw error;
+  }
+  await waitForLeaders(admin, missing);
   return missing;
+}
+
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+      if (metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      if (Date.now() > until) throw error;
+    }
+    if (Date.now() > until) throw new Error(`topics ${topics.join(", ")} have no leaders after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /**
@@ -42,7 +63,7 @@ export async function pinNewGroupOffsets(
  * Commits offsets for a group that has no running members by joining it briefly with every topic paused.
  * (kafkajs' admin.setOffsets does the same, but waits out a full 5 s fetch before it returns.)
  */
-async function commitAsMember(
+export async function commitAsMember(
   kafka: Kafka,
   groupId: string,
   topics: string[],

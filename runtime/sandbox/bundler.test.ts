@@ -98,3 +98,19 @@ describe("bundleFunction", () => {
     expect(error.message).toMatch(/function\.ts:1:16: Top-level await/);
   });
 });
+
+describe("bundle size limit", () => {
+  it("refuses a bundle over maxBundleBytes, naming its size, the limit and what to do", async () => {
+    const error = (await bundleFunction({ source: `export default "${"x".repeat(3_000)}";` }, { maxBundleBytes: 2_000 }).catch((e: unknown) => e)) as EddyError;
+    expect(error.code).toBe("EDDY_BUNDLE_FAILED");
+    expect(error.userError).toBe(true);
+    expect(error.message).toMatch(/function\.ts:1:1: the bundle is \d+ bytes \(\d\.\d KiB\), over the limit of 2000 bytes \(2\.0 KiB, maxBundleBytes\): keep large data out of the code/);
+    expect(error.context).toMatchObject({ maxBundleBytes: 2_000, diagnostics: [{ file: "function.ts", line: 1, column: 1 }] });
+  });
+
+  it("applies the 5 MiB default to prebuilt bundles too", async () => {
+    const { checkBundleSize } = await import("./bundler.js");
+    expect(() => checkBundleSize("x".repeat(5 * 1024 * 1024 + 1), "bundle")).toThrow(/over the limit of 5242880 bytes \(5\.0 MiB, maxBundleBytes\)/);
+    expect(() => checkBundleSize("x".repeat(5 * 1024 * 1024), "bundle")).not.toThrow();
+  });
+});

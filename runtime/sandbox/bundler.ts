@@ -2,12 +2,18 @@ import { builtinModules } from "node:module";
 import { existsSync } from "node:fs";
 import { dirname, posix, resolve } from "node:path";
 import { build, type BuildOptions, type Loader, type Message, type Plugin } from "esbuild";
-import { bundleFailedError, type BundleDiagnostic } from "./errors.js";
+import { bundleFailedError, bundleTooLargeError, type BundleDiagnostic } from "./errors.js";
+import { MAX_BUNDLE_BYTES } from "./limits.js";
 import { packageRoot, sdkEntry } from "./package-root.js";
 import { BUNDLE_GLOBAL_NAME } from "./wire.js";
 
 /** One TS/JS module, or several in-memory files with an entry among them (paths relative, "/" separated). */
 export type BundleInput = { source: string; filename?: string } | { files: Record<string, string>; entry: string };
+
+export interface BundleOptions {
+  /** The largest bundle accepted, in bytes of UTF-8. Default MAX_BUNDLE_BYTES (5 MiB). */
+  maxBundleBytes?: number;
+}
 
 const NAMESPACE = "eddy-files";
 const DEFAULT_FILENAME = "function.ts";
@@ -26,16 +32,34 @@ const builtins = new Set(builtinModules);
  * const sandbox = await FunctionSandbox.create({ code, ... });
  * ```
  */
-export async function bundleFunction(input: BundleInput): Promise<string> {
+export async function bundleFunction(input: BundleInput, options: BundleOptions = {}): Promise<string> {
   const { files, entry } = normalizeInput(input);
   if (!(entry in files)) {
     throw bundleFailedError([{ file: "", line: 0, column: 0, message: `entry: "${entry}" is not one of the files (${Object.keys(files).join(", ") || "none"})` }]);
   }
+  let code: string;
   try {
-    return await buildScript({ entryPoints: [entry], absWorkingDir: packageRoot(), plugins: [inMemoryFiles(files)] });
+    code = await buildScript({ entryPoints: [entry], absWorkingDir: packageRoot(), plugins: [inMemoryFiles(files)] });
   } catch (error) {
     throw asBundleError(error);
   }
+  checkBundleSize(code, entry, options.maxBundleBytes);
+  return code;
+}
+
+/**
+ * Refuses a bundle over the limit, naming it (a deploy answers 422). Deploys of prebuilt bundles
+ * call it too, before loading them.
+ *
+ * @throws EddyError `EDDY_BUNDLE_FAILED` (userError) with the size and the limit.
+ * @example
+ * ```ts
+ * checkBundleSize(request.bundle, "bundle");
+ * ```
+ */
+export function checkBundleSize(code: string, file: string, maxBundleBytes = MAX_BUNDLE_BYTES): void {
+  const bytes = Buffer.byteLength(code, "utf8");
+  if (bytes > maxBundleBytes) throw bundleTooLargeError(file, bytes, maxBundleBytes);
 }
 
 /**
@@ -48,10 +72,11 @@ export async function bundleFunction(input: BundleInput): Promise<string> {
  * const bundle = await bundleEntryFile("functions/order-confirmation.ts");
  * ```
  */
-export async function bundleEntryFile(file: string): Promise<string> {
+export async function bundleEntryFile(file: string, options: BundleOptions = {}): Promise<string> {
   if (!existsSync(file)) throw bundleFailedError([{ file, line: 0, column: 0, message: `no such file: ${file}` }]);
+  let code: string;
   try {
-    return await buildScript({
+    code = await buildScript({
       entryPoints: [resolve(file)],
       absWorkingDir: dirname(resolve(file)),
       // Packages ship ESM as "module" and CommonJS as "main"; the neutral platform looks at neither by default.
@@ -62,6 +87,8 @@ export async function bundleEntryFile(file: string): Promise<string> {
   } catch (error) {
     throw asBundleError(error);
   }
+  checkBundleSize(code, file, options.maxBundleBytes);
+  return code;
 }
 
 /** One classic script for the isolate: an IIFE that assigns the module to `globalThis.__eddyModule`. */
@@ -74,6 +101,9 @@ async function buildScript(options: BuildOptions): Promise<string> {
     globalName: BUNDLE_GLOBAL_NAME,
     platform: "neutral",
     target: "es2022",
+    // import() of what is not in the bundle cannot work in the isolate; lowered, it fails with
+    // 'Dynamic require of "x" is not supported' rather than V8's bare "Not supported".
+    supported: { "dynamic-import": false },
     charset: "utf8",
     logLevel: "silent",
   });

@@ -6,7 +6,7 @@ import { SdkErrorCode } from "../../sdk/errors.js";
  * isolate in `SerializedError.code`; the host checks codes, never `instanceof`.
  */
 export const SandboxErrorCodes = [
-  /** esbuild could not bundle the function (syntax error, unresolved import, …). */
+  /** esbuild could not bundle the function (syntax error, unresolved import, …), or the bundle exceeds maxBundleBytes. */
   "EDDY_BUNDLE_FAILED",
   /** The bundle loaded, but its default export is not a function definition (or loading it threw). */
   "EDDY_SANDBOX_INVALID_FUNCTION",
@@ -20,6 +20,24 @@ export const SandboxErrorCodes = [
   "EDDY_SANDBOX_DISPOSED",
   /** handleBatch returned or threw a `failed` list that does not hold this batch's events. */
   "EDDY_SANDBOX_INVALID_BATCH_RESULT",
+  /** The harness handed back a result the host could not accept (the function tampered with it); the isolate was rebuilt. */
+  "EDDY_SANDBOX_INVALID_RESULT",
+  /** One emitted record (value, key and headers) is larger than maxEmitRecordBytes. Not retriable. */
+  "EDDY_SANDBOX_EMIT_TOO_LARGE",
+  /** The invocation emitted more than maxEmitBytesPerInvocation bytes or maxEmitsPerInvocation records. */
+  "EDDY_SANDBOX_EMIT_LIMIT",
+  /** ctx.emit to one of Eddy's own topics (the registry, `<prefix>*`) or Kafka's internal ones. Not retriable. */
+  "EDDY_SANDBOX_RESERVED_TOPIC",
+  /** ctx.fetch to a URL (or a redirect to one) whose scheme, host or port `egress` does not allow. Not retriable. */
+  "EDDY_SANDBOX_EGRESS_DENIED",
+  /** ctx.fetch failed on the network (DNS, connection, TLS, too many redirects). */
+  "EDDY_SANDBOX_FETCH_FAILED",
+  /** ctx.fetch took longer than fetchTimeoutMs or than the invocation had left. */
+  "EDDY_SANDBOX_FETCH_TIMEOUT",
+  /** A ctx.fetch request or response body is larger than maxFetchBodyBytes. */
+  "EDDY_SANDBOX_FETCH_TOO_LARGE",
+  /** A per-invocation quota ran out: pending timers or fetches (the message names the limit). */
+  "EDDY_SANDBOX_LIMIT",
   SdkErrorCode.NonRetriable,
   SdkErrorCode.RetryAfter,
   SdkErrorCode.BatchItemFailures,
@@ -50,5 +68,17 @@ export function invalidFunctionError(problems: string[], context: Record<string,
   return new EddyError("EDDY_SANDBOX_INVALID_FUNCTION", `invalid function: ${problems.join("; ")}`, {
     userError: true,
     context: { ...context, problems },
+  });
+}
+
+/** A user error: the bundle is larger than a deploy accepts. */
+export function bundleTooLargeError(file: string, bytes: number, maxBundleBytes: number): EddyError {
+  const mib = (n: number) => (n >= 1_048_576 ? `${(n / 1_048_576).toFixed(1)} MiB` : `${(n / 1_024).toFixed(1)} KiB`);
+  const message =
+    `the bundle is ${bytes} bytes (${mib(bytes)}), over the limit of ${maxBundleBytes} bytes (${mib(maxBundleBytes)}, maxBundleBytes): ` +
+    "keep large data out of the code (read it from a topic, or fetch it through egress) and check that no dependency is bundled by mistake";
+  return new EddyError("EDDY_BUNDLE_FAILED", `bundling the function failed:\n${file}:1:1: ${message}`, {
+    userError: true,
+    context: { diagnostics: [{ file, line: 1, column: 1, message }], bytes, maxBundleBytes },
   });
 }

@@ -1,16 +1,22 @@
 import { performance } from "node:perf_hooks";
 import { EddyError, isEddyError } from "../eddy-error.js";
 import { log } from "../log.js";
+import { EgressPolicy } from "./egress.js";
 import type { SandboxErrorCode } from "./errors.js";
 import { harnessScript } from "./harness-script.js";
+import { HostBridge } from "./host-bridge.js";
 import { describeHostError, IsolateRuntime, isTimeoutError, type PendingInvocation, type RuntimeHandlers, type RuntimeSpec } from "./isolate-runtime.js";
+import { reservedTopicsFor, resolveLimits, type SandboxLimits } from "./limits.js";
 import { packRecords } from "./pack-records.js";
+import { blameOnReset } from "./reset-blame.js";
+import { checkResult, type ResultRules } from "./result-check.js";
 import { sandboxFailure, type SerializedError } from "./serialized-error.js";
 import type { EmittedRecord, FunctionInfo, InvocationResult, LogLevel, RecordOutcome, SandboxRecord } from "./types.js";
-import type { WireResult } from "./wire.js";
+import type { HarnessEnvironment, ReservedTopics, WireResult } from "./wire.js";
 
 export type { SerializedError } from "./serialized-error.js";
 export type { EmittedRecord, FunctionInfo, InvocationResult, LogLevel, RecordOutcome, SandboxRecord } from "./types.js";
+export { DEFAULT_SANDBOX_LIMITS, MAX_BUNDLE_BYTES, type SandboxLimits } from "./limits.js";
 
 export interface FunctionSandboxOptions {
   /** A bundle from bundleFunction (or the CLI's equivalent). */
@@ -21,6 +27,15 @@ export interface FunctionSandboxOptions {
   onLog: (level: LogLevel, message: string) => void;
   /** How long the bundle's top-level code may run at load. Default 10000. */
   loadTimeoutMs?: number;
+  /** What ctx.fetch may reach (SPEC §3 `egress`): `host` (any port) or `host:port`. Default []: nothing. */
+  egress?: readonly string[];
+  /**
+   * The runtime's topic prefix (EddyConfig.topicPrefix). ctx.emit refuses `<topicPrefix>*`,
+   * `eddy.functions` and Kafka's `__*` topics. Default "eddy.".
+   */
+  topicPrefix?: string;
+  /** Overrides of DEFAULT_SANDBOX_LIMITS (emits, logs, timers, fetch). */
+  limits?: Partial<SandboxLimits>;
 }
 
 export interface InvokeOptions {
@@ -52,59 +67,81 @@ export class FunctionSandbox {
   readonly #spec: RuntimeSpec;
   readonly #info: FunctionInfo;
   readonly #handlers: RuntimeHandlers;
+  readonly #limits: SandboxLimits;
+  readonly #reserved: ReservedTopics;
+  readonly #bridge: HostBridge;
   #runtime: IsolateRuntime | undefined;
   #building: Promise<IsolateRuntime> | undefined;
   #nextInvocationId = 0;
   #disposed = false;
 
-  private constructor(options: FunctionSandboxOptions, spec: RuntimeSpec, runtime: IsolateRuntime, info: FunctionInfo, handlers: RuntimeHandlers) {
+  private constructor(
+    options: FunctionSandboxOptions,
+    spec: RuntimeSpec,
+    runtime: IsolateRuntime,
+    info: FunctionInfo,
+    handlers: RuntimeHandlers,
+    policy: { limits: SandboxLimits; reserved: ReservedTopics; bridge: HostBridge },
+  ) {
     this.#options = options;
     this.#spec = spec;
     this.#runtime = runtime;
     this.#info = info;
     this.#handlers = handlers;
+    this.#limits = policy.limits;
+    this.#reserved = policy.reserved;
+    this.#bridge = policy.bridge;
   }
 
   /**
    * Compiles and runs the bundle once and loads its default export.
    *
    * @throws EddyError `EDDY_SANDBOX_INVALID_FUNCTION` (userError) when the default export is not a
-   *   definition with name, topics and a handle/handleBatch function, or loading the bundle fails.
+   *   definition with name, topics and a handle/handleBatch function, loading the bundle fails, or
+   *   an `egress` entry is not `host` or `host:port`.
    */
   static async create(options: FunctionSandboxOptions): Promise<FunctionSandbox> {
+    const limits = resolveLimits(options.limits);
+    const egress = EgressPolicy.from(options.egress);
+    const reserved = reservedTopicsFor(options.topicPrefix);
     const spec: RuntimeSpec = {
       harness: await harnessScript(),
       code: options.code,
       memoryMb: options.memoryMb,
-      environment: { env: { ...options.env }, function: { name: options.function.name, version: options.function.version } },
+      environment: harnessEnvironment(options, limits, reserved),
       loadTimeoutMs: options.loadTimeoutMs ?? 10_000,
+      maxConcurrentFetches: limits.maxConcurrentFetches,
     };
     let sandbox: FunctionSandbox | undefined;
-    // The handlers go through `sandbox`, which exists once the first runtime has loaded.
+    const bridge = new HostBridge(limits, egress, options.function.name, options.onLog, (runtime, error) => {
+      if (sandbox !== undefined) sandbox.#onIsolateError(runtime, error, undefined);
+    });
+    // settle goes through `sandbox`, which exists once the first runtime has loaded.
     const handlers: RuntimeHandlers = {
-      log: (runtime, level, message) => {
-        if (!runtime.disposed) options.onLog(level, message);
-      },
+      log: (runtime, level, message) => bridge.log(runtime, level, message),
       settle: (runtime, id, result) => {
         if (sandbox !== undefined) sandbox.#settle(runtime, id, result);
       },
-      setTimer: (runtime, id, delayMs) => {
-        if (sandbox !== undefined) sandbox.#setTimer(runtime, id, delayMs);
-      },
-      clearTimer: (runtime, id) => {
-        clearTimeout(runtime.timers.get(id));
-        runtime.timers.delete(id);
-      },
+      setTimer: (runtime, id, delayMs) => bridge.setTimer(runtime, id, delayMs),
+      clearTimer: (runtime, id) => bridge.clearTimer(runtime, id),
+      fetch: (runtime, id, request) => bridge.fetch(runtime, id, request),
       catastrophe: (message) => {
         // isolated-vm's documented advice: V8 lost control of the isolate and its resources are
         // unrecoverable, so the process must end; the worker is restarted and nothing is lost (SPEC §4, §5).
-        log.fatal({ function: options.function.name, message }, "isolated-vm reported a catastrophic error; aborting");
+        // The records in flight are named, since they will be redelivered to the restarted worker.
+        const inFlight = sandbox === undefined ? [] : sandbox.#positionsInFlight();
+        log.fatal({ function: options.function.name, message, inFlight }, "isolated-vm reported a catastrophic error; aborting");
         process.abort();
       },
     };
     const { runtime, info } = await IsolateRuntime.create(spec, handlers);
-    sandbox = new FunctionSandbox(options, spec, runtime, info, handlers);
+    sandbox = new FunctionSandbox(options, spec, runtime, info, handlers, { limits, reserved, bridge });
     return sandbox;
+  }
+
+  /** The limits this sandbox enforces (defaults with the create() overrides). */
+  get limits(): Readonly<SandboxLimits> {
+    return { ...this.#limits };
   }
 
   /** The loaded definition's name, topics, handler kind and other configuration. */
@@ -137,19 +174,21 @@ export class FunctionSandbox {
       const pending: PendingInvocation = {
         id,
         recordCount: records.length,
+        records,
+        stopOnFailure: options.stopOnFailure ?? true,
         startedAt,
         timeoutMs,
         deadline: performance.now() + timeoutMs,
         deadlineTimer: undefined,
         resolve,
       };
+      this.#bridge.invocationStarted(runtime);
       runtime.inflight.set(id, pending);
       // The CPU timeout below cannot see time spent awaiting (a promise that never settles, or a
       // loop after an await of a timer), so the host keeps its own deadline.
-      pending.deadlineTimer = setTimeout(() => void this.#reset(runtime, "timeout", id), timeoutMs);
-      runtime
-        .invoke(id, batch, options.attempt, options.stopOnFailure ?? true, timeoutMs)
-        .catch((error: unknown) => this.#onIsolateError(runtime, error, id));
+      // This deadline does not know who is to blame (it may be waiting behind another invocation's loop); #reset works it out.
+      pending.deadlineTimer = setTimeout(() => void this.#reset(runtime, "timeout"), timeoutMs);
+      runtime.invoke(id, batch, options.attempt, pending.stopOnFailure, timeoutMs).catch((error: unknown) => this.#onIsolateError(runtime, error, pending));
     });
   }
 
@@ -179,41 +218,56 @@ export class FunctionSandbox {
     return this.#building;
   }
 
-  #settle(runtime: IsolateRuntime, id: number, wire: WireResult): void {
-    const pending = runtime.inflight.get(id);
-    if (pending === undefined) return;
-    this.#finish(runtime, pending, toResult(pending, wire, undefined));
+  /** "topic/partition@offset" of the records in flight (at most 50), for the log line before an abort. */
+  #positionsInFlight(): string[] {
+    const positions: string[] = [];
+    for (const pending of this.#runtime?.inflight.values() ?? []) {
+      for (const record of pending.records) if (positions.length < 50) positions.push(`${record.topic}/${record.partition}@${record.offset}`);
+    }
+    return positions;
+  }
+
+  #settle(runtime: IsolateRuntime, id: unknown, raw: unknown): void {
+    const pending = typeof id === "number" ? runtime.inflight.get(id) : undefined;
+    // During a reset, invocations that finish before the isolate goes keep their results.
+    if (pending === undefined || runtime.disposed) return;
+    const checked = checkResult(raw, pending.recordCount, this.#resultRules(pending));
+    if ("problem" in checked) {
+      void this.#reset(runtime, "invalid", { id: pending.id, problem: checked.problem });
+      return;
+    }
+    this.#finish(runtime, pending, toResult(pending, checked, undefined));
+  }
+
+  #resultRules(pending: PendingInvocation): ResultRules {
+    return { limits: this.#limits, reserved: this.#reserved, stopOnFailure: pending.stopOnFailure };
   }
 
   #finish(runtime: IsolateRuntime, pending: PendingInvocation, result: InvocationResult): void {
     clearTimeout(pending.deadlineTimer);
     runtime.inflight.delete(pending.id);
-    // Timers never outlive the invocations: when none is in flight, none may fire.
-    if (runtime.inflight.size === 0) runtime.clearTimers();
+    const dropped = this.#bridge.invocationEnded(runtime, result.logsDropped ?? 0);
+    if (dropped > 0) result.logsDropped = dropped;
+    else delete result.logsDropped;
     pending.resolve(result);
   }
 
-  #setTimer(runtime: IsolateRuntime, timerId: number, delayMs: number): void {
-    if (runtime.disposed || runtime.resetting || runtime.inflight.size === 0) return;
-    clearTimeout(runtime.timers.get(timerId));
-    const timer = setTimeout(() => {
-      runtime.timers.delete(timerId);
-      if (runtime.disposed || runtime.resetting || runtime.inflight.size === 0) return;
-      let deadline = 0;
-      for (const pending of runtime.inflight.values()) deadline = Math.max(deadline, pending.deadline);
-      const budgetMs = Math.ceil(deadline - performance.now());
-      if (budgetMs <= 0) return;
-      runtime.fireTimer(timerId, budgetMs).catch((error: unknown) => this.#onIsolateError(runtime, error, undefined));
-    }, delayMs);
-    runtime.timers.set(timerId, timer);
-  }
-
-  #onIsolateError(runtime: IsolateRuntime, error: unknown, invocationId: number | undefined): void {
-    if (runtime.disposed || runtime.resetting) return;
-    if (runtime.isolate.isDisposed) {
-      void this.#reset(runtime, "memory", invocationId);
+  /** `own`: the invocation whose own start call failed (undefined for timer and fetch callbacks). */
+  #onIsolateError(runtime: IsolateRuntime, error: unknown, own: PendingInvocation | undefined): void {
+    if (runtime.disposed) return;
+    const diedHere = runtime.isolate.isDisposed;
+    // A call that timed out or died while it ran proves its invocation did it; mark it even when a
+    // reset is already under way (it may have started from another invocation's deadline).
+    if (own !== undefined && runtime.inflight.has(own.id)) {
+      if (isTimeoutError(error)) own.guilty = "timeout";
+      else if (diedHere && describeHostError(error).includes("during execution")) own.guilty = "memory";
+    }
+    if (runtime.resetting) return;
+    if (diedHere) {
+      // Every call in flight fails when the isolate dies: let them all arrive, so the one that was running is marked.
+      setImmediate(() => void this.#reset(runtime, "memory"));
     } else if (isTimeoutError(error)) {
-      void this.#reset(runtime, "timeout", invocationId);
+      void this.#reset(runtime, "timeout");
     } else {
       // The harness catches everything the function throws, so what rejects a call is a promise
       // the function rejected and never handled in the same turn; Node would crash, Eddy logs it.
@@ -222,38 +276,37 @@ export class FunctionSandbox {
   }
 
   /**
-   * Ends an isolate generation after a timeout or heap overflow: keeps what the timed-out
-   * invocations finished (if the isolate still answers), fails the rest, disposes the isolate.
-   * The next invoke() builds a new one.
+   * Ends an isolate generation after a timeout, a heap overflow or an unusable result: keeps what
+   * the invocations in flight finished (if the isolate still answers), fails the rest (see
+   * reset-blame.ts for who gets which failure), disposes the isolate. The next invoke() builds a new one.
    */
-  async #reset(runtime: IsolateRuntime, cause: "timeout" | "memory", culpritId: number | undefined): Promise<void> {
+  async #reset(runtime: IsolateRuntime, cause: "timeout" | "memory" | "invalid", invalid?: { id: number; problem: string }): Promise<void> {
     if (runtime.disposed || runtime.resetting) return;
-    if (cause === "timeout" && culpritId !== undefined && !runtime.inflight.has(culpritId)) return;
+    const now = performance.now();
     runtime.resetting = true;
     if (this.#runtime === runtime) this.#runtime = undefined;
     const partial = new Map<number, WireResult>();
+    let responsive = false;
     if (cause === "timeout" && !runtime.isolate.isDisposed) {
+      responsive = true;
       for (const id of [...runtime.inflight.keys()]) {
-        if (!runtime.inflight.has(id)) continue;
-        const result = await runtime.collect(id, COLLECT_WAIT_MS);
-        if (result === undefined) break;
-        if (result !== null) partial.set(id, result);
+        const pending = runtime.inflight.get(id);
+        if (pending === undefined) continue;
+        const raw = await runtime.collect(id, COLLECT_WAIT_MS);
+        if (raw === undefined) {
+          responsive = false;
+          break;
+        }
+        if (raw === null) continue;
+        const checked = checkResult(raw, pending.recordCount, this.#resultRules(pending));
+        if (!("problem" in checked)) partial.set(id, checked);
       }
     }
-    const now = performance.now();
-    const { memoryMb } = this.#spec;
-    // Read before #endRuntime disposes it: an isolate that died on its own ran out of memory.
-    const outOfMemory = cause === "memory" || runtime.isolate.isDisposed;
-    this.#endRuntime(runtime, (pending) => {
-      if (outOfMemory) {
-        return sandboxFailure("EDDY_SANDBOX_MEMORY", `the function ran out of memory (memoryMb ${memoryMb}); the isolate was rebuilt`);
-      }
-      if (pending.id === culpritId || now >= pending.deadline) {
-        return sandboxFailure("EDDY_SANDBOX_TIMEOUT", `the invocation ran longer than timeoutMs (${pending.timeoutMs} ms); the isolate was rebuilt`);
-      }
-      return sandboxFailure("EDDY_SANDBOX_RESET", "another invocation in the same isolate timed out, so the isolate was rebuilt under this one");
-    }, partial);
-    log.warn({ function: this.#options.function.name, cause }, "function isolate disposed; it is rebuilt on the next invocation");
+    // An isolate that died on its own while we waited ran out of memory.
+    const finalCause = cause === "timeout" && runtime.isolate.isDisposed ? "memory" : cause;
+    const failures = blameOnReset([...runtime.inflight.values()], { cause: finalCause, invalid, responsive, now, memoryMb: this.#spec.memoryMb });
+    this.#endRuntime(runtime, (pending) => failures.get(pending.id) ?? sandboxFailure("EDDY_SANDBOX_RESET", "the isolate was rebuilt under this invocation"), partial);
+    log.warn({ function: this.#options.function.name, cause: finalCause }, "function isolate disposed; it is rebuilt on the next invocation");
   }
 
   #endRuntime(runtime: IsolateRuntime, failure: (pending: PendingInvocation) => SerializedError, partial = new Map<number, WireResult>()): void {
@@ -263,6 +316,24 @@ export class FunctionSandbox {
       this.#finish(runtime, pending, toResult(pending, partial.get(pending.id), failure(pending)));
     }
   }
+}
+
+/** What the harness is told about the function and its limits at install. */
+function harnessEnvironment(options: FunctionSandboxOptions, limits: SandboxLimits, reserved: ReservedTopics): HarnessEnvironment {
+  return {
+    env: { ...options.env },
+    function: { name: options.function.name, version: options.function.version },
+    limits: {
+      maxEmitRecordBytes: limits.maxEmitRecordBytes,
+      maxEmitBytesPerInvocation: limits.maxEmitBytesPerInvocation,
+      maxEmitsPerInvocation: limits.maxEmitsPerInvocation,
+      maxLogLinesPerInvocation: limits.maxLogLinesPerInvocation,
+      maxPendingTimers: limits.maxPendingTimers,
+      maxFetchesPerInvocation: limits.maxFetchesPerInvocation,
+      maxFetchBodyBytes: limits.maxFetchBodyBytes,
+    },
+    reservedTopics: reserved,
+  };
 }
 
 /** The host's result from the harness's (possibly partial) result; records without an outcome get `failure`. */
@@ -280,5 +351,7 @@ function toResult(pending: PendingInvocation, wire: WireResult | undefined, fail
     headers: { ...emit.headers },
     recordIndex: emit.recordIndex,
   }));
-  return { outcomes, emitted, durationMs: performance.now() - pending.startedAt };
+  const result: InvocationResult = { outcomes, emitted, durationMs: performance.now() - pending.startedAt };
+  if (wire?.logsDropped) result.logsDropped = wire.logsDropped;
+  return result;
 }

@@ -29,6 +29,9 @@ async function bundleHarness(): Promise<string> {
     target: "es2022",
     charset: "utf8",
     logLevel: "silent",
+    // Strict mode everywhere in the harness: a sloppy function reading `fn.caller` or
+    // Error.prepareStackTrace's call sites (getThis, getFunction) then gets nothing of it.
+    banner: { js: '"use strict";' },
   });
   const output = result.outputFiles[0];
   if (output === undefined) throw new Error("esbuild produced no harness output");

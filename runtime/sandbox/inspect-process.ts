@@ -1,6 +1,7 @@
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { EddyError } from "../eddy-error.js";
+import { checkBundleSize } from "./bundler.js";
 import type { FunctionInfo } from "./function-sandbox.js";
 
 const INSPECT_CHILD = fileURLToPath(new URL("./inspect-child.js", import.meta.url));
@@ -15,8 +16,18 @@ export function serializeForIpc(error: unknown): IpcError {
   return { message: error instanceof Error ? error.message : String(error) };
 }
 
-/** Loads a bundle in a separate process and returns what the function declares (name, topics, config). */
+/**
+ * Loads a bundle in a separate process and returns what the function declares (name, topics, config).
+ *
+ * @throws EddyError EDDY_BUNDLE_FAILED when the bundle is over MAX_BUNDLE_BYTES (prebuilt bundles
+ *   are checked here), EDDY_SANDBOX_INVALID_FUNCTION when it does not load into a definition.
+ */
 export function inspectBundle(code: string): Promise<FunctionInfo> {
+  try {
+    checkBundleSize(code, "bundle");
+  } catch (error) {
+    return Promise.reject(error);
+  }
   return new Promise((resolve, reject) => {
     const child = fork(INSPECT_CHILD, [], { execArgv: ["--no-node-snapshot"], stdio: ["ignore", "ignore", "pipe", "ipc"] });
     let stderr = "";

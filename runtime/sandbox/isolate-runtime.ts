@@ -1,12 +1,29 @@
+import { randomBytes } from "node:crypto";
 import ivm from "isolated-vm";
 import { invalidFunctionError } from "./errors.js";
-import type { FunctionInfo, InvocationResult, LogLevel } from "./types.js";
-import { INSTALL_GLOBAL_NAME, type HarnessApi, type HarnessEnvironment, type WireBatch, type WireLoadResult, type WireResult } from "./wire.js";
+import { FetchGate } from "./host-fetch.js";
+import type { FunctionInfo, InvocationResult, LogLevel, SandboxRecord } from "./types.js";
+import { parseUrlForIsolate, setUrlPartForIsolate } from "./url-host.js";
+import {
+  INSTALL_GLOBAL_NAME,
+  type HarnessApi,
+  type HarnessEnvironment,
+  type WireBatch,
+  type WireFetchRequest,
+  type WireFetchResult,
+  type WireLoadResult,
+} from "./wire.js";
 
 /** An invocation the host waits on; it belongs to the isolate generation it was started in. */
 export interface PendingInvocation {
   id: number;
   recordCount: number;
+  /** The records themselves (not copied), to name them should the process have to abort. */
+  records: readonly SandboxRecord[];
+  /** As InvokeOptions.stopOnFailure: records after a failed one are not run. */
+  stopOnFailure: boolean;
+  /** Set when its own call into the isolate timed out or died there: it certainly did it. */
+  guilty?: "timeout" | "memory";
   /** performance.now() after which the invocation has timed out. */
   deadline: number;
   timeoutMs: number;
@@ -15,12 +32,16 @@ export interface PendingInvocation {
   resolve(result: InvocationResult): void;
 }
 
-/** What the isolate calls on the host. Each gets the runtime, so a call from a disposed generation can be ignored. */
+/**
+ * What the isolate calls on the host. Each gets the runtime, so a call from a disposed generation
+ * can be ignored. Arguments come from the isolate: the handlers check them.
+ */
 export interface RuntimeHandlers {
   log(runtime: IsolateRuntime, level: LogLevel, message: string): void;
-  settle(runtime: IsolateRuntime, invocationId: number, result: WireResult): void;
+  settle(runtime: IsolateRuntime, invocationId: number, result: unknown): void;
   setTimer(runtime: IsolateRuntime, timerId: number, delayMs: number): void;
   clearTimer(runtime: IsolateRuntime, timerId: number): void;
+  fetch(runtime: IsolateRuntime, fetchId: number, request: WireFetchRequest): void;
   catastrophe(message: string): void;
 }
 
@@ -30,7 +51,12 @@ export interface RuntimeSpec {
   memoryMb: number;
   environment: HarnessEnvironment;
   loadTimeoutMs: number;
+  /** ctx.fetch requests in flight at once; more wait (up to 64 times as many, then fail). */
+  maxConcurrentFetches: number;
 }
+
+/** The most random bytes the isolate gets per call (the Web Crypto quota). */
+const MAX_RANDOM_BYTES = 65_536;
 
 const HARNESS_TIMEOUT_MS = 5_000;
 
@@ -42,19 +68,28 @@ const HARNESS_TIMEOUT_MS = 5_000;
 export class IsolateRuntime {
   readonly inflight = new Map<number, PendingInvocation>();
   readonly timers = new Map<number, NodeJS.Timeout>();
+  readonly fetches: FetchGate;
+  /** The log window (see isolate/log-budget.ts), counted again here in case the harness was tampered with. */
+  readonly logWindow = { lines: 0, budget: 0, dropped: 0 };
   /** Set once a reset has begun: the generation takes no new work. */
   resetting = false;
   #disposed = false;
   #invoke: ivm.Reference<HarnessApi["invoke"]> | undefined;
   #fireTimer: ivm.Reference<HarnessApi["fireTimer"]> | undefined;
+  #fetchSettled: ivm.Reference<HarnessApi["fetchSettled"]> | undefined;
   #collect: ivm.Reference<HarnessApi["collect"]> | undefined;
 
-  private constructor(readonly isolate: ivm.Isolate) {}
+  private constructor(
+    readonly isolate: ivm.Isolate,
+    maxConcurrentFetches: number,
+  ) {
+    this.fetches = new FetchGate(maxConcurrentFetches, maxConcurrentFetches * 64);
+  }
 
   /** Builds the isolate, installs the harness, runs the bundle and loads the definition. */
   static async create(spec: RuntimeSpec, handlers: RuntimeHandlers): Promise<{ runtime: IsolateRuntime; info: FunctionInfo }> {
     const isolate = new ivm.Isolate({ memoryLimit: spec.memoryMb, onCatastrophicError: (message) => handlers.catastrophe(message) });
-    const runtime = new IsolateRuntime(isolate);
+    const runtime = new IsolateRuntime(isolate, spec.maxConcurrentFetches);
     try {
       const info = await runtime.#load(spec, handlers);
       return { runtime, info };
@@ -73,14 +108,25 @@ export class IsolateRuntime {
     const harness = await this.isolate.compileScript(spec.harness, { filename: "file:///eddy-harness.js" });
     await harness.run(context, { timeout: HARNESS_TIMEOUT_MS });
     const install = await context.global.get(INSTALL_GLOBAL_NAME, { reference: true });
+    // Fire-and-forget calls: the isolate does not wait for them.
     const callback = <A extends unknown[]>(fn: (...args: A) => void) => new ivm.Callback((...args: A) => fn(...args), { ignored: true });
+    // Synchronous calls (the isolate waits): pure functions of their arguments, nothing of the host's state.
+    const sync = <A extends unknown[], R>(fn: (...args: A) => R) => new ivm.Callback((...args: A) => fn(...args), { sync: true });
     const api = (await install.apply(
       undefined,
       [
         callback((level: LogLevel, message: string) => handlers.log(this, level, message)),
         callback((id: number, delayMs: number) => handlers.setTimer(this, id, delayMs)),
         callback((id: number) => handlers.clearTimer(this, id)),
-        callback((id: number, result: WireResult) => handlers.settle(this, id, result)),
+        callback((id: number, result: unknown) => handlers.settle(this, id, result)),
+        callback((id: number, request: WireFetchRequest) => handlers.fetch(this, id, request)),
+        sync(parseUrlForIsolate),
+        sync(setUrlPartForIsolate),
+        sync((length: unknown) => {
+          const size = typeof length === "number" && Number.isInteger(length) ? Math.min(Math.max(length, 0), MAX_RANDOM_BYTES) : 0;
+          // A copy with a buffer of its own: a view into Node's pool would carry the whole pool across.
+          return new Uint8Array(randomBytes(size));
+        }),
         new ivm.ExternalCopy(spec.environment).copyInto(),
       ],
       { result: { reference: true }, timeout: HARNESS_TIMEOUT_MS },
@@ -103,6 +149,7 @@ export class IsolateRuntime {
     if (!loaded.ok) throw invalidFunctionError(loaded.problems);
     this.#invoke = await api.get("invoke", { reference: true });
     this.#fireTimer = await api.get("fireTimer", { reference: true });
+    this.#fetchSettled = await api.get("fetchSettled", { reference: true });
     this.#collect = await api.get("collect", { reference: true });
     return loaded.info;
   }
@@ -122,13 +169,18 @@ export class IsolateRuntime {
     return this.#fireTimer!.apply(undefined, [timerId], { timeout: timeoutMs });
   }
 
+  fetchSettled(fetchId: number, result: WireFetchResult, timeoutMs: number): Promise<unknown> {
+    return this.#fetchSettled!.apply(undefined, [fetchId, result], { arguments: { copy: true }, timeout: timeoutMs });
+  }
+
   /**
-   * Ends an invocation early and returns what it finished; undefined if the isolate does not
-   * answer within waitMs (it is busy, e.g. in a loop the CPU timeout could not see).
+   * Ends an invocation early and returns what it finished (unchecked, as the harness gave it; null
+   * if it had already settled); undefined if the isolate does not answer within waitMs (it is busy,
+   * e.g. in a loop the CPU timeout could not see).
    */
-  async collect(id: number, waitMs: number): Promise<WireResult | null | undefined> {
+  async collect(id: number, waitMs: number): Promise<unknown> {
     let timer: NodeJS.Timeout | undefined;
-    const call = this.#collect!.apply(undefined, [id], { result: { copy: true }, timeout: waitMs }) as Promise<WireResult | null>;
+    const call = this.#collect!.apply(undefined, [id], { result: { copy: true }, timeout: waitMs }) as Promise<unknown>;
     const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, waitMs + 50, undefined)));
     try {
       return await Promise.race([call.catch(() => undefined), late]);
@@ -146,6 +198,7 @@ export class IsolateRuntime {
     if (this.#disposed) return;
     this.#disposed = true;
     this.clearTimers();
+    this.fetches.abortAll();
     for (const pending of this.inflight.values()) clearTimeout(pending.deadlineTimer);
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }

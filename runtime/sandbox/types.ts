@@ -30,6 +30,8 @@ export interface InvocationResult {
   /** Only the emits of records (or handleBatch invocations) that succeeded. */
   emitted: EmittedRecord[];
   durationMs: number;
+  /** Log lines dropped over maxLogLinesPerInvocation (also reported as one warn line); absent when none. */
+  logsDropped?: number;
 }
 
 /** A loaded function's identity and configuration as its definition declares them. */

@@ -1,16 +1,26 @@
 import type { FunctionRecord } from "../config/function-record.js";
+import type { CircuitState } from "../dispatcher/circuit-breaker.js";
 import type { DispatchStats } from "../dispatcher/stats.js";
 import type { KafkaConnection } from "../kafka/client.js";
 
+export type { CircuitState } from "../dispatcher/circuit-breaker.js";
+
 /** Control plane → worker, over the child process' IPC channel. */
 export type ToWorker =
-  | { type: "start"; record: FunctionRecord; kafka: KafkaConnection; groupId: string; logLevel: string }
+  | {
+      type: "start";
+      record: FunctionRecord;
+      kafka: KafkaConnection;
+      groupId: string;
+      /** EddyConfig.topicPrefix: the function's ctx.emit refuses topics under it (the sandbox's reserved topics). */
+      topicPrefix?: string;
+      logLevel: string;
+      /** The replica's index among the function's replicas (default 0): its transactional id derives from it. */
+      replica?: number;
+    }
   | { type: "stop" };
 
-/** The circuit breaker of one replica (SPEC §5). */
-export type CircuitState = "closed" | "open" | "half-open";
-
-/** Worker → control plane. */
+/** Worker → control plane. `stats` is sent every second and at once when the circuit breaker changes state. */
 export type FromWorker =
   | { type: "ready" }
   | { type: "stats"; stats: DispatchStats; circuit: CircuitState }

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { consumerGroupId, type FunctionRecord } from "../config/function-record.js";
 import type { DispatchStats } from "../dispatcher/stats.js";
@@ -13,6 +14,10 @@ export interface SupervisorOptions {
   kafka: KafkaConnection;
   topicPrefix: string;
   logLevel: string;
+  /** A function's own log line (ctx.log, console), as its worker reported it. */
+  onFunctionLog?: (name: string, line: { level: "debug" | "info" | "warn" | "error"; message: string; at: string }) => void;
+  /** A line of a worker's own log (JSON), after it was passed on to this process' stderr. */
+  onWorkerOutput?: (name: string, line: string) => void;
 }
 
 export interface ReplicaStatus {
@@ -21,6 +26,8 @@ export interface ReplicaStatus {
   restarts: number;
   stats: DispatchStats | null;
   circuit: CircuitState;
+  /** Stopped by an operator (pause), or held stopped while its consumer group is moved. */
+  paused: boolean;
 }
 
 interface Replica {
@@ -41,6 +48,12 @@ interface Replica {
  */
 export class WorkerSupervisor {
   private readonly replicas = new Map<string, Replica>();
+  /** What should run: the newest version of each function, and whether an operator paused it. */
+  private readonly desired = new Map<string, { record: FunctionRecord; paused: boolean }>();
+  /** Functions held stopped for a while (e.g. while their group's offsets move), with how many holders. */
+  private readonly holds = new Map<string, number>();
+  /** Per function, the reconciliation in progress: changes apply one after another, never interleaved. */
+  private readonly reconciling = new Map<string, Promise<void>>();
 
   constructor(private readonly options: SupervisorOptions) {}
 
@@ -50,6 +63,46 @@ export class WorkerSupervisor {
     if (current && current.record.version === record.version && current.record.digest === record.digest) return;
     if (current) await this.stop(record.name);
     this.spawn(record, 0);
+  }
+
+  /** Makes the function's workers match the registry: this version, running unless paused. Resolves once they do. */
+  apply(record: FunctionRecord, paused: boolean): Promise<void> {
+    this.desired.set(record.name, { record, paused });
+    return this.reconcile(record.name);
+  }
+
+  /** The function was deleted: its worker drains and stops. */
+  remove(name: string): Promise<void> {
+    this.desired.delete(name);
+    return this.reconcile(name);
+  }
+
+  /** Runs `work` with the function's worker stopped (drained, out of its group), then starts it again unless paused. */
+  async hold<T>(name: string, work: () => Promise<T>): Promise<T> {
+    this.holds.set(name, (this.holds.get(name) ?? 0) + 1);
+    try {
+      await this.reconcile(name);
+      return await work();
+    } finally {
+      const left = (this.holds.get(name) ?? 1) - 1;
+      if (left > 0) this.holds.set(name, left);
+      else this.holds.delete(name);
+      await this.reconcile(name);
+    }
+  }
+
+  private reconcile(name: string): Promise<void> {
+    const next = (this.reconciling.get(name) ?? Promise.resolve()).then(async () => {
+      const want = this.desired.get(name);
+      if (!want || want.paused || this.holds.has(name)) await this.stop(name);
+      else await this.run(want.record);
+    });
+    const settled = next.catch((error: unknown) => log.error({ err: error, function: name }, "could not start or stop a worker"));
+    this.reconciling.set(name, settled);
+    void settled.then(() => {
+      if (this.reconciling.get(name) === settled) this.reconciling.delete(name);
+    });
+    return next;
   }
 
   async stop(name: string): Promise<void> {
@@ -72,8 +125,10 @@ export class WorkerSupervisor {
 
   status(name: string): ReplicaStatus {
     const replica = this.replicas.get(name);
-    if (!replica) return { desired: 0, ready: 0, restarts: 0, stats: null, circuit: "closed" };
-    return { desired: 1, ready: replica.ready ? 1 : 0, restarts: replica.restarts, stats: replica.stats, circuit: replica.circuit };
+    const want = this.desired.get(name);
+    const paused = want?.paused === true || this.holds.has(name);
+    if (!replica) return { desired: want && !paused ? 1 : 0, ready: 0, restarts: 0, stats: null, circuit: "closed", paused };
+    return { desired: 1, ready: replica.ready ? 1 : 0, restarts: replica.restarts, stats: replica.stats, circuit: replica.circuit, paused };
   }
 
   /** The worker's process id, for operators (and crash tests). */
@@ -83,7 +138,12 @@ export class WorkerSupervisor {
 
   private spawn(record: FunctionRecord, restarts: number): void {
     // isolated-vm needs Node's startup snapshot off (Node ≥ 20).
-    const child = fork(WORKER_MAIN, [], { execArgv: ["--no-node-snapshot"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = fork(WORKER_MAIN, [], { execArgv: ["--no-node-snapshot"], stdio: ["ignore", "inherit", "pipe", "ipc"] });
+    // The worker's log passes through here so that the control plane can keep its warnings and errors per function.
+    createInterface({ input: child.stderr! }).on("line", (line) => {
+      process.stderr.write(`${line}\n`);
+      this.options.onWorkerOutput?.(record.name, line);
+    });
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     const replica: Replica = { record, child, ready: false, stats: null, circuit: "closed", restarts, stopping: false, exited };
     this.replicas.set(record.name, replica);
@@ -103,6 +163,7 @@ export class WorkerSupervisor {
       record,
       kafka: this.options.kafka,
       groupId: consumerGroupId(this.options.topicPrefix, record.name),
+      topicPrefix: this.options.topicPrefix,
       logLevel: this.options.logLevel,
     });
   }
@@ -119,6 +180,7 @@ export class WorkerSupervisor {
         break;
       case "function-log":
         log[message.level]({ function: fn, source: "function" }, message.message);
+        this.options.onFunctionLog?.(fn, { level: message.level, message: message.message, at: message.at });
         break;
       case "fatal":
         log.error({ function: fn }, `worker failed: ${message.message}`);

@@ -13,12 +13,19 @@ import type { FromWorker, ToWorker } from "./messages.js";
 const STATS_INTERVAL_MS = 1_000;
 
 function send(message: FromWorker): void {
-  process.send?.(message);
+  if (process.connected) process.send?.(message);
 }
 
 let dispatcher: Dispatcher | undefined;
 let sandbox: FunctionSandbox | undefined;
 let stopping = false;
+
+/** Ends the process so that the supervisor restarts it; nothing past an unfinished record was committed. */
+function fail(error: unknown, what: string): void {
+  log.error({ err: error }, what);
+  send({ type: "fatal", message: error instanceof Error ? error.message : String(error) });
+  process.exit(1);
+}
 
 async function start(message: Extract<ToWorker, { type: "start" }>): Promise<void> {
   const { record } = message;
@@ -30,22 +37,38 @@ async function start(message: Extract<ToWorker, { type: "start" }>): Promise<voi
     env: record.config.env,
     function: { name: record.name, version: record.version },
     onLog: (level, text) => send({ type: "function-log", level, message: text, at: new Date().toISOString() }),
+    // What ctx.fetch may reach, and the prefix of the topics ctx.emit must not write to.
+    egress: record.config.egress,
+    topicPrefix: message.topicPrefix,
   });
   const kafka = createKafka(message.kafka, `eddy-worker-${record.name}`);
-  dispatcher = new Dispatcher({ kafka, record, groupId: message.groupId, sandbox, stats });
+  const report = () => send({ type: "stats", stats: stats.snapshot(), circuit: dispatcher?.circuit() ?? "closed" });
+  dispatcher = new Dispatcher({
+    kafka,
+    record,
+    groupId: message.groupId,
+    sandbox,
+    stats,
+    replica: message.replica ?? 0,
+    // The breaker's state shows in `GET /v1/functions/:name` without waiting for the next report.
+    onCircuitChange: () => setImmediate(report),
+    onFatal: (error) => fail(error, "the dispatcher cannot go on; exiting so that the worker is restarted"),
+  });
   await dispatcher.start();
-  setInterval(() => send({ type: "stats", stats: stats.snapshot(), circuit: "closed" }), STATS_INTERVAL_MS).unref();
+  setInterval(report, STATS_INTERVAL_MS).unref();
   send({ type: "ready" });
   log.info({ function: record.name, version: record.version }, "worker ready");
 }
 
-/** Drains: the batch in flight finishes or is abandoned uncommitted, then the process leaves the group. */
+/** Drains: invocations in flight finish and are committed, then the process leaves the group and exits. */
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
   try {
     await dispatcher?.stop();
     sandbox?.dispose();
+  } catch (error) {
+    log.error({ err: error }, "error while draining");
   } finally {
     process.exit(0);
   }
@@ -53,11 +76,7 @@ async function stop(): Promise<void> {
 
 process.on("message", (message: ToWorker) => {
   if (message.type === "start") {
-    start(message).catch((error: unknown) => {
-      log.error({ err: error }, "worker failed to start");
-      send({ type: "fatal", message: error instanceof Error ? error.message : String(error) });
-      process.exit(1);
-    });
+    start(message).catch((error: unknown) => fail(error, "worker failed to start"));
   } else if (message.type === "stop") {
     void stop();
   }

@@ -71,6 +71,8 @@ function inspectValue(value: unknown, depth: number, seen: unknown[]): string {
     return `Uint8Array(${object.length}) [${shown}${object.length > MAX_ENTRIES ? ", …" : ""}]`;
   }
   if (object instanceof Date) return safe(() => object.toISOString(), "Invalid Date");
+  const tag = safe(() => Object.prototype.toString.call(object), "");
+  if (tag === "[object URL]" || tag === "[object URLSearchParams]") return `${tag.slice(8, -1)} ${JSON.stringify(String(object))}`;
   if (depth >= MAX_DEPTH) return Array.isArray(object) ? "[Array]" : "[Object]";
   seen.push(object);
   try {

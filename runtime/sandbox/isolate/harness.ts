@@ -16,19 +16,27 @@ import {
   type WireBatch,
   type WireEmit,
   type WireRecord,
+  type WireResult,
 } from "../wire.js";
 import { loadDefinition, type LoadedFunction } from "./definition.js";
-import { EmitScope } from "./emit.js";
-import { describeValue, formatLogArgs, safe } from "./format.js";
+import { EmitScope, type EmitBudget, type EmitRules } from "./emit.js";
+import { createFetchClient } from "./fetch.js";
+import { describeValue, safe } from "./format.js";
 import { installGlobals } from "./globals.js";
+import { LogBudget } from "./log-budget.js";
 import { serializeError } from "./serialize-error.js";
-import { EddyTextEncoder } from "./text-codec.js";
+import { EddyTextDecoder, EddyTextEncoder } from "./text-codec.js";
 import { createTimers } from "./timers.js";
+import { createUrlClasses } from "./url.js";
 
 interface Invocation {
   id: number;
   outcomes: (RecordOutcome | null)[];
   emitted: WireEmit[];
+  /** What the invocation emitted so far (its emit limits count here). */
+  emitBudget: EmitBudget;
+  /** Its ctx.fetch calls so far. */
+  quota: { fetches: number };
   /** Settled, or abandoned by the host (timeout): nothing more is recorded. */
   done: boolean;
 }
@@ -41,33 +49,68 @@ function install(
   setTimer: HostFunctions["setTimer"],
   clearTimer: HostFunctions["clearTimer"],
   settle: HostFunctions["settle"],
+  fetch: HostFunctions["fetch"],
+  parseUrl: HostFunctions["parseUrl"],
+  setUrlPart: HostFunctions["setUrlPart"],
+  randomBytes: HostFunctions["randomBytes"],
   environment: HarnessEnvironment,
 ): HarnessApi {
   delete (globalThis as Record<string, unknown>)[INSTALL_GLOBAL_NAME];
-  const host: HostFunctions = { log, setTimer, clearTimer, settle };
+  const host: HostFunctions = { log, setTimer, clearTimer, settle, fetch, parseUrl, setUrlPart, randomBytes };
+  const { limits } = environment;
   const invocations = new Map<number, Invocation>();
-  const timers = createTimers(host, () => invocations.size > 0);
+  const active = () => invocations.size > 0;
+  const timers = createTimers(host, active, limits.maxPendingTimers);
   const encoder = new EddyTextEncoder();
-  installGlobals(host, timers);
+  const decoder = new EddyTextDecoder();
+  const codec = { encode: (text: string) => encoder.encode(text), decode: (bytes: Uint8Array) => decoder.decode(bytes) };
+  const logs = new LogBudget(host, limits.maxLogLinesPerInvocation);
+  const urls = createUrlClasses(host, codec);
+  const fetches = createFetchClient(host, limits, codec, (input) => new urls.URL(input) as { href: string; protocol: string });
+  installGlobals(host, timers, logs, urls);
 
+  const emitRules: EmitRules = { limits, reserved: environment.reservedTopics, encoder };
   const env = Object.freeze({ ...environment.env });
   const fn = Object.freeze({ ...environment.function });
-  const write = (level: "debug" | "info" | "warn" | "error") => (...args: unknown[]) => host.log(level, formatLogArgs(args));
+  const write = (level: "debug" | "info" | "warn" | "error") => (...args: unknown[]) => logs.write(level, args);
   const logger: FunctionLogger = Object.freeze({ debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") });
   let loaded: LoadedFunction | undefined;
 
-  const contextFor = (scope: EmitScope, attempt: number): Context => ({ emit: scope.emit, log: logger, env, attempt, function: fn });
+  // A fresh, frozen ctx per record: nothing one record's handling does to it reaches the next.
+  const contextFor = (scope: EmitScope, attempt: number, invocation: Invocation): Context =>
+    Object.freeze({
+      emit: scope.emit,
+      fetch: (input: unknown, init?: unknown) => fetches.fetch(invocation.quota, input, init),
+      log: logger,
+      env,
+      attempt,
+      function: fn,
+    }) as Context;
 
   function end(invocation: Invocation): void {
     invocation.done = true;
     invocations.delete(invocation.id);
-    if (invocations.size === 0) timers.clearAll();
+    if (invocations.size === 0) {
+      timers.clearAll();
+      fetches.clearAll();
+    }
+  }
+
+  function resultOf(invocation: Invocation): WireResult {
+    return { outcomes: invocation.outcomes, emitted: invocation.emitted, logsDropped: logs.takeDropped() };
   }
 
   function finish(invocation: Invocation): void {
     if (invocation.done) return;
     end(invocation);
-    host.settle(invocation.id, { outcomes: invocation.outcomes, emitted: invocation.emitted });
+    const result = resultOf(invocation);
+    try {
+      host.settle(invocation.id, result);
+    } catch (error) {
+      // Only a tampered result fails to copy; the host then gets every record failed instead.
+      const failure = serializeError(error);
+      host.settle(invocation.id, { outcomes: result.outcomes.map(() => ({ status: "failed", error: failure })), emitted: [], logsDropped: 0 });
+    }
   }
 
   function failRest(invocation: Invocation, error: SerializedError): void {
@@ -90,18 +133,28 @@ function install(
         invocation.outcomes[i] = SKIPPED;
         continue;
       }
-      const scope = new EmitScope(i, encoder);
+      const scope = new EmitScope(i, invocation.emitBudget, emitRules);
+      let error: unknown;
+      let threw = false;
       try {
-        await handle(toEvent(batch.records[i]!, batch.data), contextFor(scope, attempt));
-        scope.close();
-        if (invocation.done) return;
-        invocation.outcomes[i] = OK;
-        for (const emit of scope.emits) invocation.emitted.push(emit);
-      } catch (error) {
-        scope.close();
-        if (invocation.done) return;
+        await handle(toEvent(batch.records[i]!, batch.data), contextFor(scope, attempt, invocation));
+      } catch (thrown) {
+        threw = true;
+        error = thrown;
+      }
+      scope.close();
+      if (invocation.done) return;
+      // An emit that threw fails its record even when the handler caught it: its output is incomplete.
+      if (!threw && scope.failed) {
+        threw = true;
+        error = scope.failure;
+      }
+      if (threw) {
         invocation.outcomes[i] = { status: "failed", error: serializeError(error) };
         failed = true;
+      } else {
+        invocation.outcomes[i] = OK;
+        for (const emit of scope.emits) invocation.emitted.push(emit);
       }
     }
   }
@@ -113,17 +166,25 @@ function install(
     attempt: number,
   ): Promise<void> {
     const events = batch.records.map((record) => toEvent(record, batch.data));
-    const scope = new EmitScope(-1, encoder);
+    const scope = new EmitScope(-1, invocation.emitBudget, emitRules);
     let failedList: unknown;
     let itemError: SerializedError;
     try {
-      const result = await handleBatch(events, contextFor(scope, attempt));
+      const result = await handleBatch(events, contextFor(scope, attempt, invocation));
       scope.close();
+      if (scope.failed) {
+        if (!invocation.done) failRest(invocation, serializeError(scope.failure));
+        return;
+      }
       failedList = result === null || typeof result !== "object" ? undefined : (result as { failed?: unknown }).failed;
       itemError = { name: "BatchItemFailures", message: "handleBatch returned this record in `failed`", code: SdkErrorCode.BatchItemFailures, retriable: true };
     } catch (error) {
       scope.close();
       if (invocation.done) return;
+      if (scope.failed) {
+        failRest(invocation, serializeError(scope.failure));
+        return;
+      }
       if (safe(() => (error as Record<string, unknown>)[ERROR_CODE_PROPERTY], undefined) !== SdkErrorCode.BatchItemFailures) {
         failRest(invocation, serializeError(error));
         return;
@@ -153,7 +214,15 @@ function install(
     },
 
     invoke(invocationId, batch, attempt, stopOnFailure) {
-      const invocation: Invocation = { id: invocationId, outcomes: batch.records.map(() => null), emitted: [], done: false };
+      const invocation: Invocation = {
+        id: invocationId,
+        outcomes: batch.records.map(() => null),
+        emitted: [],
+        emitBudget: { bytes: 0, count: 0 },
+        quota: { fetches: 0 },
+        done: false,
+      };
+      logs.open(invocations.size === 0);
       invocations.set(invocationId, invocation);
       if (loaded === undefined) {
         failRest(invocation, { name: "Error", message: "the function is not loaded", retriable: true });
@@ -177,11 +246,15 @@ function install(
       timers.fire(timerId);
     },
 
+    fetchSettled(fetchId, result) {
+      fetches.settled(fetchId, result);
+    },
+
     collect(invocationId) {
       const invocation = invocations.get(invocationId);
       if (invocation === undefined || invocation.done) return null;
       end(invocation);
-      return { outcomes: invocation.outcomes, emitted: invocation.emitted };
+      return resultOf(invocation);
     },
   };
 }

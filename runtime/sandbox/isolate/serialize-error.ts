@@ -1,6 +1,7 @@
 import { ERROR_CODE_PROPERTY, SdkErrorCode } from "../../../sdk/errors.js";
 import type { SerializedError } from "../serialized-error.js";
 import { describeValue, safe } from "./format.js";
+import { platformErrorCode } from "./platform-error.js";
 
 const MAX_MESSAGE_CHARS = 8_192;
 const MAX_STACK_CHARS = 16_384;
@@ -24,12 +25,16 @@ function read(thrown: unknown): SerializedError {
   const stack = get("stack");
   const result: SerializedError = {
     name: typeof name === "string" && name.length > 0 ? truncate(name, 200) : "Error",
-    message: truncate(typeof message === "string" ? message : describeValue(thrown), MAX_MESSAGE_CHARS),
+    message: truncate(typeof message === "string" ? message : describeThrown(thrown), MAX_MESSAGE_CHARS),
     retriable: true,
   };
   if (typeof stack === "string") result.stack = truncate(stack, MAX_STACK_CHARS);
+  const platform = platformErrorCode(thrown);
   const marker = get(ERROR_CODE_PROPERTY);
-  if (marker === SdkErrorCode.NonRetriable) {
+  if (platform !== undefined) {
+    result.code = platform.code;
+    result.retriable = platform.retriable;
+  } else if (marker === SdkErrorCode.NonRetriable) {
     result.code = marker;
     result.retriable = false;
   } else if (marker === SdkErrorCode.RetryAfter) {
@@ -44,6 +49,11 @@ function read(thrown: unknown): SerializedError {
     if (typeof code === "string" && USER_CODE.test(code) && !code.startsWith("EDDY_")) result.code = code;
   }
   return result;
+}
+
+function describeThrown(thrown: unknown): string {
+  const text = describeValue(thrown);
+  return text === "[unreadable value]" ? "the function threw a value that cannot be read (a Proxy or an object whose properties throw)" : text;
 }
 
 function truncate(text: string, max: number): string {

@@ -1,5 +1,6 @@
 import type { HostFunctions } from "../wire.js";
 import { describeValue, formatError } from "./format.js";
+import { platformError } from "./platform-error.js";
 
 const MAX_DELAY_MS = 2 ** 31 - 1;
 
@@ -21,9 +22,10 @@ export interface Timers {
 
 /**
  * Timers whose clock is the host's: the isolate asks the host to call `fire(id)` later. A timer
- * created while no invocation is in flight (e.g. at load) is never scheduled.
+ * created while no invocation is in flight (e.g. at load) is never scheduled; at most `maxPending`
+ * are pending at once (each costs the host a timer).
  */
-export function createTimers(host: Pick<HostFunctions, "setTimer" | "clearTimer" | "log">, active: () => boolean): Timers {
+export function createTimers(host: Pick<HostFunctions, "setTimer" | "clearTimer" | "log">, active: () => boolean, maxPending: number): Timers {
   let nextId = 0;
   const timers = new Map<number, Timer>();
 
@@ -36,6 +38,12 @@ export function createTimers(host: Pick<HostFunctions, "setTimer" | "clearTimer"
     ms = Number.isFinite(ms) && ms > 0 ? Math.min(Math.trunc(ms), MAX_DELAY_MS) : 0;
     if (repeat) ms = Math.max(ms, 1);
     if (!active()) return id;
+    if (timers.size >= maxPending) {
+      throw platformError("EDDY_SANDBOX_LIMIT", `${kind}: ${timers.size} timers are already pending; the limit is ${maxPending} (maxPendingTimers)`, {
+        retriable: true,
+        type: RangeError,
+      });
+    }
     timers.set(id, { callback: callback as Timer["callback"], args, repeatMs: repeat ? ms : undefined });
     host.setTimer(id, ms);
     return id;

@@ -1,0 +1,169 @@
+/**
+ * The request and response shapes of the HTTP API (SPEC §6). The routes validate requests with these
+ * schemas and `GET /v1/openapi.json` is generated from them, so the document cannot drift from the code.
+ */
+import { z } from "zod";
+import { functionConfigSchema, functionNameSchema } from "../config/function-config.js";
+
+const text = z.string({ error: "expected a string" });
+const stringMap = z.record(z.string(), text, { error: "expected an object of strings" });
+const topicName = text.regex(/^[a-zA-Z0-9._-]{1,249}$/, { error: "expected a Kafka topic name" });
+const boolText = z.enum(["true", "false"], { error: 'expected "true" or "false"' });
+
+/** Routes that take no body accept none, or `{}`. */
+export const emptyBody = z.object({}).strict();
+
+export const nameParams = z.object({ name: functionNameSchema });
+
+/** Overrides of the function's own configuration: any field of SPEC §3, each validated; unknown fields rejected. */
+export const configOverrides = functionConfigSchema.partial();
+
+export const deployBody = z
+  .object({
+    source: text.min(1, { error: "expected source code" }).optional().describe("One TypeScript or JavaScript module"),
+    filename: text.optional().describe("The module's file name, for error positions (default function.ts)"),
+    files: stringMap.optional().describe("Several modules by relative path; requires entry"),
+    entry: text.optional().describe("The entry module of files"),
+    bundle: text.min(1, { error: "expected a bundle" }).optional().describe("A bundle prebuilt by the CLI"),
+    config: configOverrides.optional().describe("Overrides of the configuration the code declares"),
+    env: stringMap.optional().describe("Variables visible as ctx.env, merged over config.env"),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    const given = [body.source !== undefined, body.files !== undefined, body.bundle !== undefined].filter(Boolean).length;
+    if (given !== 1) ctx.addIssue({ code: "custom", path: ["source"], message: "expected exactly one of source, files (with entry) or bundle" });
+    if (body.files !== undefined && body.entry === undefined) ctx.addIssue({ code: "custom", path: ["entry"], message: "expected the entry file of files" });
+    if (body.entry !== undefined && body.files !== undefined && !(body.entry in body.files)) {
+      ctx.addIssue({ code: "custom", path: ["entry"], message: "expected the name of one of files" });
+    }
+  });
+
+export const deleteQuery = z.object({ deleteGroup: boolText.optional().describe("Also delete the consumer group (default false)") }).strict();
+
+export const rollbackBody = z
+  .object({ version: z.number({ error: "expected a version number" }).int({ error: "expected a version number" }).min(1, { error: "expected a version number" }) })
+  .strict();
+
+const invokeEvent = z
+  .object({
+    key: text.nullable().optional(),
+    // Any JSON value (z.json() would be exact, but its recursive schema cannot sit inline in the OpenAPI document).
+    value: z.unknown().describe("A string is sent as UTF-8 (or decoded from base64 with encoding), anything else as JSON"),
+    encoding: z.literal("base64", { error: 'expected "base64"' }).optional(),
+    headers: stringMap.optional(),
+    topic: topicName.optional().describe("The event's topic (default: the function's first topic)"),
+  })
+  .strict()
+  .superRefine((event, ctx) => {
+    if (event.value === undefined) ctx.addIssue({ code: "custom", path: ["value"], message: "expected a JSON value (null for none), got nothing" });
+    if (event.encoding === "base64" && typeof event.value !== "string") ctx.addIssue({ code: "custom", path: ["value"], message: "expected a base64 string" });
+  });
+
+export const invokeBody = z
+  .object({
+    events: z
+      .array(invokeEvent, { error: "expected a list of events" })
+      .min(1, { error: "expected at least one event" })
+      .max(1_000, { error: "expected at most 1000 events" }),
+  })
+  .strict();
+
+const offsetText = z.union([text.regex(/^\d+$/), z.number().int().min(0)], { error: "expected an offset (a non-negative integer)" });
+const FROM_MESSAGE = 'expected "earliest", "latest", an ISO-8601 time or { "<topic>": { "<partition>": "<offset>" } }';
+export const replayFrom = z.union(
+  [
+    z.enum(["earliest", "latest"]),
+    z.iso.datetime({ offset: true, error: FROM_MESSAGE }),
+    z.record(topicName, z.record(text.regex(/^\d+$/, { error: "expected a partition number" }), offsetText), { error: FROM_MESSAGE }),
+  ],
+  { error: FROM_MESSAGE },
+);
+export const replayBody = z.object({ from: replayFrom }).strict();
+export type ReplayFrom = z.output<typeof replayFrom>;
+
+export const logsQuery = z
+  .object({
+    follow: boolText.optional().describe("Stream new lines as server-sent events"),
+    limit: z.coerce.number({ error: "expected an integer from 1 to 1000" }).int().min(1).max(1_000).optional().describe("Recent lines to send (default 100)"),
+  })
+  .strict();
+
+// Responses.
+
+export const errorResponse = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }),
+});
+
+export const functionSummary = z.object({
+  name: z.string(),
+  version: z.number().int(),
+  handler: z.enum(["handle", "handleBatch"]),
+  deployedAt: z.string(),
+  config: functionConfigSchema,
+});
+
+export const functionList = z.object({ functions: z.array(functionSummary) });
+
+const redriveStatus = z.object({
+  state: z.enum(["running", "done", "failed"]),
+  topic: z.string(),
+  version: z.number().int(),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+  total: z.number().int(),
+  done: z.number().int(),
+  succeeded: z.number().int(),
+  deadLettered: z.number().int(),
+  error: z.string().optional(),
+});
+
+export const functionStatus = functionSummary.extend({
+  state: z.enum(["running", "scaled-to-zero", "paused", "failing"]),
+  replicas: z.object({ desired: z.number().int(), ready: z.number().int() }),
+  lag: z.object({ total: z.number(), partitions: z.array(z.object({ topic: z.string(), partition: z.number().int(), lag: z.number() })) }),
+  circuit: z.enum(["closed", "half-open", "open"]),
+  stats: z.object({ processed: z.number(), failed: z.number(), retried: z.number(), deadLettered: z.number(), p50Ms: z.number(), p99Ms: z.number() }),
+  redrive: redriveStatus.optional().describe("The latest redrive, if any"),
+});
+
+export const versionList = z.object({
+  name: z.string(),
+  current: z.number().int(),
+  versions: z.array(
+    z.object({ version: z.number().int(), current: z.boolean(), digest: z.string(), deployedAt: z.string(), handler: z.enum(["handle", "handleBatch"]), config: functionConfigSchema }),
+  ),
+});
+
+export const invokeResult = z.object({
+  ok: z.boolean(),
+  error: z.object({ name: z.string(), message: z.string(), code: z.string().optional(), stack: z.string().optional() }).optional(),
+  emitted: z.array(
+    z.object({ topic: z.string(), key: z.string().nullable(), value: z.string().nullable(), encoding: z.literal("base64").optional(), headers: stringMap }),
+  ),
+  logs: z.array(z.object({ level: z.enum(["debug", "info", "warn", "error"]), message: z.string(), at: z.string() })),
+  durationMs: z.number(),
+});
+
+export const replayAccepted = z.object({
+  name: z.string(),
+  from: replayFrom,
+  offsets: z.array(z.object({ topic: z.string(), partition: z.number().int(), offset: z.string() })).describe("Where the group now starts"),
+  paused: z.boolean().describe("True when an operator paused the function: it stays paused"),
+});
+
+export const redriveAccepted = redriveStatus.extend({ name: z.string() });
+
+export const pauseResult = functionSummary.extend({ paused: z.boolean() });
+
+export const logLine = z.object({
+  at: z.string(),
+  level: z.enum(["debug", "info", "warn", "error"]),
+  source: z.enum(["function", "eddy"]),
+  message: z.string(),
+  context: z.record(z.string(), z.unknown()).optional(),
+});
+export const logList = z.object({ name: z.string(), lines: z.array(logLine) });

@@ -1,0 +1,154 @@
+import type { Admin, Kafka } from "kafkajs";
+import { consumerGroupId } from "../config/function-record.js";
+import { commitAsMember, groupLag } from "../kafka/topics.js";
+import { log } from "../log.js";
+import type { WorkerSupervisor } from "../worker/supervisor.js";
+import type { ReplayFrom } from "./api-schemas.js";
+import type { DeployRequest, Deployer } from "./deployer.js";
+import { dryRun, type InvokeEvent } from "./dry-run.js";
+import { httpError } from "./errors.js";
+import type { FunctionService, FunctionStatus, RedriveAccepted, ReplayAccepted } from "./function-service.js";
+import { describeFunction } from "./functions-routes.js";
+import type { LogBook } from "./log-book.js";
+import { ControlMetrics } from "./metrics.js";
+import { redriveGroupId, type Redrives } from "./redrive.js";
+import type { FunctionRegistry } from "./registry.js";
+import { replayOffsets } from "./replay.js";
+
+export interface FunctionOperationsDeps {
+  registry: FunctionRegistry;
+  deployer: Deployer;
+  supervisor: WorkerSupervisor;
+  redrives: Redrives;
+  logs: LogBook;
+  kafka: Kafka;
+  admin: Admin;
+  topicPrefix: string;
+}
+
+const NO_STATS = { processed: 0, failed: 0, retried: 0, deadLettered: 0, p50Ms: 0, p99Ms: 0 };
+
+/** The control plane's operations on functions, over the registry, the workers and Kafka (see FunctionService). */
+export class FunctionOperations implements FunctionService {
+  readonly logs: LogBook;
+  // A function whose status cannot be read right now (Kafka unreachable) is left out of that scrape, not the whole scrape.
+  private readonly metricsView = new ControlMetrics(async () =>
+    (await Promise.allSettled(this.list().map((r) => this.status(r.name)))).flatMap((s) => (s.status === "fulfilled" ? [s.value] : [])),
+  );
+
+  constructor(private readonly deps: FunctionOperationsDeps) {
+    this.logs = deps.logs;
+  }
+
+  list() {
+    return this.deps.registry.list();
+  }
+
+  get(name: string) {
+    return this.deps.registry.get(name);
+  }
+
+  versions(name: string) {
+    return this.deps.registry.versions(name);
+  }
+
+  isPaused(name: string): boolean {
+    return this.deps.registry.entry(name)?.paused ?? false;
+  }
+
+  deploy(request: DeployRequest) {
+    return this.deps.deployer.deploy(request);
+  }
+
+  rollback(name: string, version: number) {
+    return this.deps.deployer.rollback(name, version);
+  }
+
+  private require(name: string) {
+    const record = this.get(name);
+    if (!record) throw httpError("EDDY_NOT_FOUND", `no function named '${name}'`);
+    return record;
+  }
+
+  async remove(name: string, options: { deleteGroup: boolean }): Promise<void> {
+    const { registry, supervisor, redrives, admin, topicPrefix } = this.deps;
+    await redrives.stop(name);
+    await registry.remove(name);
+    // The registry's change stops the worker too; waiting here makes the answer mean "stopped".
+    await supervisor.remove(name);
+    this.logs.forget(name);
+    redrives.forget(name);
+    if (options.deleteGroup) await deleteGroups(admin, [consumerGroupId(topicPrefix, name), redriveGroupId(topicPrefix, name)]);
+  }
+
+  async status(name: string): Promise<FunctionStatus> {
+    const record = this.require(name);
+    const replicas = this.deps.supervisor.status(name);
+    const lag = await groupLag(this.deps.admin, consumerGroupId(this.deps.topicPrefix, name), record.config.topics);
+    const failing = (replicas.restarts > 0 && replicas.ready === 0) || replicas.circuit === "open";
+    const state = this.isPaused(name) ? "paused" : failing ? "failing" : replicas.desired === 0 ? "scaled-to-zero" : "running";
+    const redrive = this.deps.redrives.status(name);
+    return {
+      ...describeFunction(record),
+      state,
+      replicas: { desired: replicas.desired, ready: replicas.ready },
+      lag,
+      circuit: replicas.circuit,
+      stats: replicas.stats ?? NO_STATS,
+      ...(redrive ? { redrive } : {}),
+    };
+  }
+
+  invoke(name: string, events: InvokeEvent[]) {
+    return dryRun(this.require(name), events, this.deps.topicPrefix);
+  }
+
+  /** Stops the worker (it drains and leaves the group), commits the new positions for the group, starts it again. */
+  async replay(name: string, from: ReplayFrom): Promise<ReplayAccepted> {
+    const record = this.require(name);
+    const { admin, kafka, supervisor, topicPrefix } = this.deps;
+    const { topics } = record.config;
+    await replayOffsets(admin, topics, from); // a bad position is refused before the worker is touched
+    const offsets = await supervisor.hold(name, async () => {
+      const target = await replayOffsets(admin, topics, from);
+      if (target.length > 0) await commitAsMember(kafka, consumerGroupId(topicPrefix, name), topics, target);
+      return target;
+    });
+    log.info({ function: name, from, offsets }, "replay: consumer group moved");
+    this.logs.append(name, { at: new Date().toISOString(), level: "info", source: "eddy", message: `replay from ${JSON.stringify(from)}` });
+    return { name, from, offsets, paused: this.isPaused(name) };
+  }
+
+  async redrive(name: string): Promise<RedriveAccepted> {
+    const status = await this.deps.redrives.start(this.require(name));
+    this.logs.append(name, { at: new Date().toISOString(), level: "info", source: "eddy", message: `redrive of ${status.total} records from ${status.topic}` });
+    return { name, ...status };
+  }
+
+  async setPaused(name: string, paused: boolean): Promise<void> {
+    await this.deps.registry.setPaused(name, paused);
+    const entry = this.deps.registry.entry(name);
+    // The registry's change reaches the supervisor too; waiting here makes "paused" mean "no longer processing".
+    if (entry) await this.deps.supervisor.apply(entry.record, entry.paused);
+  }
+
+  metrics() {
+    return this.metricsView.render();
+  }
+}
+
+/** Deletes consumer groups, waiting out the moment a just-stopped member takes to leave. Missing groups are fine. */
+async function deleteGroups(admin: Admin, groupIds: string[]): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await admin.deleteGroups(groupIds);
+      return;
+    } catch (error) {
+      const failed = (error as { groups?: { groupId: string; errorCode: number; error?: { type?: string } }[] }).groups ?? [];
+      const blocking = failed.filter((g) => g.error?.type !== "GROUP_ID_NOT_FOUND" && g.errorCode !== 0);
+      if (failed.length > 0 && blocking.length === 0) return;
+      if (attempt >= 10) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}

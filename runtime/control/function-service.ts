@@ -1,0 +1,36 @@
+import type { z } from "zod";
+import type { FunctionRecord } from "../config/function-record.js";
+import type { functionStatus, redriveAccepted, replayAccepted, ReplayFrom } from "./api-schemas.js";
+import type { DeployRequest, DeployResult } from "./deployer.js";
+import type { DryRunResponse, InvokeEvent } from "./dry-run.js";
+import type { LogBook } from "./log-book.js";
+
+export type FunctionStatus = z.output<typeof functionStatus>;
+export type ReplayAccepted = z.output<typeof replayAccepted>;
+export type RedriveAccepted = z.output<typeof redriveAccepted>;
+
+/**
+ * What the HTTP routes ask of the control plane, and nothing more. The routes validate, call one of
+ * these, and shape the answer; `FunctionOperations` implements it on Kafka, the registry and the workers.
+ * Methods that take a name expect a deployed function (the routes check first) and throw
+ * `EDDY_NOT_FOUND` otherwise.
+ */
+export interface FunctionService {
+  list(): FunctionRecord[];
+  get(name: string): FunctionRecord | undefined;
+  /** Stored versions, oldest first. */
+  versions(name: string): FunctionRecord[];
+  isPaused(name: string): boolean;
+  deploy(request: DeployRequest): Promise<DeployResult>;
+  /** Null when there is no such version. */
+  rollback(name: string, version: number): Promise<FunctionRecord | null>;
+  remove(name: string, options: { deleteGroup: boolean }): Promise<void>;
+  status(name: string): Promise<FunctionStatus>;
+  invoke(name: string, events: InvokeEvent[]): Promise<DryRunResponse>;
+  replay(name: string, from: ReplayFrom): Promise<ReplayAccepted>;
+  redrive(name: string): Promise<RedriveAccepted>;
+  setPaused(name: string, paused: boolean): Promise<void>;
+  /** Prometheus text exposition. */
+  metrics(): Promise<{ contentType: string; text: string }>;
+  logs: LogBook;
+}

@@ -1,0 +1,132 @@
+import type { FunctionRecord } from "../config/function-record.js";
+import { log } from "../log.js";
+import type { FunctionSandbox } from "../sandbox/function-sandbox.js";
+import type { CircuitBreaker, CircuitPermit } from "./circuit-breaker.js";
+import { deadLetterMessage } from "./dead-letter.js";
+import { emittedMessages, groupByTopic, type TopicMessages } from "./kafka-records.js";
+import { interpretOutcomes } from "./outcomes.js";
+import type { Dispatch, PendingRecord, Settlement } from "./partition-work.js";
+import type { RecordSink } from "./record-sink.js";
+import { decideAfterFailure } from "./retry-policy.js";
+import type { StatsRecorder } from "./stats.js";
+
+export interface InvokerOptions {
+  record: FunctionRecord;
+  groupId: string;
+  sandbox: FunctionSandbox;
+  stats: StatsRecorder;
+  breaker: CircuitBreaker;
+  sink: RecordSink;
+  /** The dead-letter topic, or null when the function never dead-letters. */
+  deadLetterTopic: string | null;
+}
+
+/**
+ * Runs one dispatch: invokes the sandbox, sorts the outcomes, decides retry or dead-letter for
+ * each failure, hands results to the sink and says what became of every record. Never throws for
+ * anything the function does.
+ */
+export class Invoker {
+  /** Records that succeeded in this replica: a record that first failed at count n has evidence of health once it is above n. */
+  #successes = 0;
+
+  constructor(private readonly options: InvokerOptions) {}
+
+  /** Resolves undefined when the partition was lost before the results were written. */
+  async run(dispatch: Dispatch, permit: CircuitPermit | undefined): Promise<Settlement | undefined> {
+    if (dispatch.deadLetterOnly) return this.#deadLetterHeld(dispatch);
+    const { record: fn, sandbox, stats, breaker } = this.options;
+    const { records } = dispatch;
+    const result = await sandbox.invoke(
+      records.map((r) => r.record),
+      { attempt: dispatch.attempt, timeoutMs: fn.config.timeoutMs, stopOnFailure: true },
+    );
+    stats.recordInvocation(result.durationMs);
+    const outcome = interpretOutcomes(records, result, fn.handler);
+
+    // With handleBatch the function itself told apart the records that failed from those that
+    // succeeded beside them, which is evidence of health; with handle only later successes are.
+    const before = this.#successes;
+    this.#successes += outcome.succeeded.length;
+    const mark = fn.handler === "handleBatch" ? before : this.#successes;
+    if (permit !== undefined) breaker.record(permit, outcome.verdict);
+    const breakerOpen = breaker.state() === "open";
+
+    const retry: PendingRecord[] = [];
+    const held: PendingRecord[] = [];
+    const deadLetters: PendingRecord[] = [];
+    let delayMs = 0;
+    for (const { record, error } of outcome.failed) {
+      record.failedAttempts += 1;
+      record.evidenceMark ??= mark;
+      record.lastError = error;
+      const decision = decideAfterFailure({
+        failedAttempts: record.failedAttempts,
+        error,
+        maxAttempts: fn.config.retry.maxAttempts,
+        backoff: fn.config.retry.backoff,
+        deadLetterEnabled: this.options.deadLetterTopic !== null,
+        healthy: this.#successes > record.evidenceMark,
+      });
+      log.warn(
+        { function: fn.name, topic: record.record.topic, partition: record.record.partition, offset: record.record.offset, attempt: record.failedAttempts, error, next: decision.action },
+        "invocation failed",
+      );
+      if (decision.action === "retry") {
+        retry.push(record);
+        delayMs = Math.max(delayMs, decision.delayMs);
+      } else if (breakerOpen) {
+        // An open breaker dead-letters nothing: the record waits and is written once it half-opens.
+        held.push(record);
+      } else {
+        deadLetters.push(record);
+      }
+    }
+
+    const finished = [...outcome.succeeded, ...deadLetters];
+    const messages = [...emittedMessages(result.emitted), ...this.#deadLetterMessages(deadLetters)];
+    if (finished.length > 0 || messages.length > 0) {
+      if (!(await this.options.sink.complete({ work: dispatch.work, finished, messages }))) return undefined;
+    }
+    stats.add({ processed: outcome.succeeded.length, failed: outcome.failed.length, retried: retry.length, deadLettered: deadLetters.length });
+    this.#logDeadLettered(deadLetters);
+    return {
+      finished,
+      retry: [
+        { records: retry, dueAt: Date.now() + delayMs, deadLetterOnly: false },
+        { records: held, dueAt: 0, deadLetterOnly: true },
+      ],
+      requeue: outcome.requeue,
+    };
+  }
+
+  async #deadLetterHeld(dispatch: Dispatch): Promise<Settlement | undefined> {
+    const { records, work } = dispatch;
+    if (!(await this.options.sink.complete({ work, finished: records, messages: this.#deadLetterMessages(records) }))) return undefined;
+    this.options.stats.add({ deadLettered: records.length });
+    this.#logDeadLettered(records);
+    return { finished: records, retry: [], requeue: [] };
+  }
+
+  #deadLetterMessages(records: PendingRecord[]): TopicMessages[] {
+    const topic = this.options.deadLetterTopic;
+    if (topic === null || records.length === 0) return [];
+    const { record: fn, groupId } = this.options;
+    const source = { functionName: fn.name, functionVersion: fn.version, consumerGroup: groupId };
+    return groupByTopic(
+      records.map((r) => ({
+        topic,
+        message: deadLetterMessage(r.record, r.lastError ?? { name: "Error", message: "unknown failure", retriable: true }, r.failedAttempts, source),
+      })),
+    );
+  }
+
+  #logDeadLettered(records: PendingRecord[]): void {
+    for (const r of records) {
+      log.warn(
+        { function: this.options.record.name, topic: r.record.topic, partition: r.record.partition, offset: r.record.offset, attempts: r.failedAttempts, dlt: this.options.deadLetterTopic },
+        "record dead-lettered",
+      );
+    }
+  }
+}

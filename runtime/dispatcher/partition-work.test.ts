@@ -1,0 +1,138 @@
+import { describe, expect, it } from "vitest";
+import type { SandboxRecord } from "../sandbox/function-sandbox.js";
+import { PartitionWork, type Dispatch, type NextOptions, type Ordering } from "./partition-work.js";
+
+const options: NextOptions = { now: 1_000, maxSize: 3, maxWaitMs: 0, invocationsAllowed: true, deadLettersAllowed: true, onePerLane: false };
+
+function record(offset: number, key: string | null = null): SandboxRecord {
+  return { topic: "t", partition: 0, offset: String(offset), timestamp: 0, key, value: null, headers: {} };
+}
+
+function work(ordering: Ordering, keys: (string | null)[]): PartitionWork {
+  const w = new PartitionWork("t", 0, ordering);
+  w.accept(keys.map((key, offset) => record(offset, key)), BigInt(keys.length - 1), 0);
+  return w;
+}
+
+const offsets = (d: Dispatch | undefined) => d?.records.map((r) => Number(r.offset));
+const succeed = (w: PartitionWork, d: Dispatch) => {
+  for (const r of d.records) w.tracker.markDone(r.offset);
+  w.settle(d, { finished: d.records, retry: [], requeue: [] });
+};
+
+describe("PartitionWork", () => {
+  it('with ordering "partition" runs one batch at a time, in offset order', () => {
+    const w = work("partition", ["a", "b", "c", "d", "e"]);
+    const first = w.next(options)!;
+    expect(offsets(first)).toEqual([0, 1, 2]);
+    expect(w.next(options)).toBeUndefined();
+    succeed(w, first);
+    expect(offsets(w.next(options))).toEqual([3, 4]);
+  });
+
+  it('with ordering "key" runs different keys at once but never two records of one key', () => {
+    const w = work("key", ["a", "a", "b", "c", "b"]);
+    const first = w.next({ ...options, maxSize: 2 })!;
+    expect(offsets(first)).toEqual([0, 1]);
+    const second = w.next({ ...options, maxSize: 2 })!;
+    // "b" at 2 and "c" at 3; the second "b" waits for the first.
+    expect(offsets(second)).toEqual([2, 3]);
+    expect(w.next(options)).toBeUndefined();
+    succeed(w, second);
+    expect(offsets(w.next(options))).toEqual([4]);
+  });
+
+  it("takes one record per key when the function orders a batch itself (handleBatch)", () => {
+    const w = work("key", ["a", "a", "b"]);
+    expect(offsets(w.next({ ...options, onePerLane: true }))).toEqual([0, 2]);
+  });
+
+  it('with ordering "none" and records without a key, nothing waits for anything', () => {
+    const w = work("none", ["a", "a", "a", "a"]);
+    expect(offsets(w.next(options))).toEqual([0, 1, 2]);
+    expect(offsets(w.next(options))).toEqual([3]);
+    const keyless = work("key", [null, null]);
+    expect(offsets(keyless.next(options))).toEqual([0, 1]);
+  });
+
+  it("holds a failed record's key until its retry is due, while other keys go on", () => {
+    const w = work("key", ["a", "a", "b"]);
+    const first = w.next({ ...options, maxSize: 1 })!;
+    first.records[0]!.failedAttempts = 1;
+    w.settle(first, { finished: [], retry: [{ records: first.records, dueAt: 5_000, deadLetterOnly: false }], requeue: [] });
+    expect(offsets(w.next(options))).toEqual([2]);
+    expect(w.next(options)).toBeUndefined();
+    expect(w.wakeAt()).toBe(5_000);
+    const retry = w.next({ ...options, now: 5_000 })!;
+    expect(retry).toMatchObject({ fromRetry: true, attempt: 2 });
+    expect(offsets(retry)).toEqual([0]);
+    succeed(w, retry);
+    expect(offsets(w.next({ ...options, now: 5_000 }))).toEqual([1]);
+  });
+
+  it('with ordering "partition" a retry holds the whole partition and pauses its fetch', () => {
+    const w = work("partition", ["a", "b", "c"]);
+    const first = w.next(options)!;
+    const [failed, ...skipped] = first.records;
+    w.tracker.markDone(0n);
+    w.settle(first, { finished: [], retry: [{ records: [failed!], dueAt: 2_000, deadLetterOnly: false }], requeue: skipped });
+    expect(w.waitingForRetry).toBe(true);
+    expect(w.next(options)).toBeUndefined();
+    const retry = w.next({ ...options, now: 2_000 })!;
+    expect(offsets(retry)).toEqual([0]);
+    succeed(w, retry);
+    expect(w.waitingForRetry).toBe(false);
+    expect(offsets(w.next({ ...options, now: 2_000 }))).toEqual([1, 2]);
+  });
+
+  it("offers only records that never failed when asked for fresh ones (half-open probes)", () => {
+    const w = work("key", ["a", "b"]);
+    const first = w.next({ ...options, maxSize: 1 })!;
+    w.settle(first, { finished: [], retry: [{ records: first.records, dueAt: 0, deadLetterOnly: false }], requeue: [] });
+    expect(offsets(w.next({ ...options, freshOnly: true }))).toEqual([1]);
+    expect(w.next({ ...options, freshOnly: true })).toBeUndefined();
+    expect(offsets(w.next(options))).toEqual([0]);
+  });
+
+  it("puts records that were not attempted back in offset order", () => {
+    const w = work("none", ["a", "b", "c", "d"]);
+    const first = w.next(options)!;
+    w.settle(first, { finished: [], retry: [], requeue: [first.records[2]!, first.records[1]!] });
+    expect(offsets(w.next({ ...options, maxSize: 10 }))).toEqual([1, 2, 3]);
+  });
+
+  it("keeps a dead-letter-only group until dead-lettering is allowed again (breaker open)", () => {
+    const w = work("partition", ["a"]);
+    const first = w.next(options)!;
+    w.settle(first, { finished: [], retry: [{ records: first.records, dueAt: 0, deadLetterOnly: true }], requeue: [] });
+    expect(w.next({ ...options, invocationsAllowed: false, deadLettersAllowed: false })).toBeUndefined();
+    expect(w.next({ ...options, invocationsAllowed: false, deadLettersAllowed: true })).toMatchObject({ deadLetterOnly: true });
+  });
+
+  it("gathers a short batch for maxWaitMs after its oldest record arrived", () => {
+    const w = new PartitionWork("t", 0, "partition");
+    w.accept([record(0)], 0n, 1_000);
+    expect(w.next({ ...options, now: 1_004, maxWaitMs: 10 })).toBeUndefined();
+    expect(w.wakeAt()).toBe(1_010);
+    w.accept([record(1)], 1n, 1_005);
+    expect(offsets(w.next({ ...options, now: 1_010, maxWaitMs: 10 }))).toEqual([0, 1]);
+  });
+
+  it("ignores records it already has (a refetch after a rebalance) and runs nothing once revoked", () => {
+    const w = work("partition", ["a", "b"]);
+    expect(w.accept([record(0), record(1), record(2)], 2n, 0)).toBe(1);
+    w.revoke();
+    expect(w.next(options)).toBeUndefined();
+    expect(w.accept([record(3)], 3n, 0)).toBe(0);
+  });
+
+  it("waits for a revoked predecessor's invocations before running anything", () => {
+    const old = work("partition", ["a"]);
+    old.inFlight = 1;
+    const w = work("partition", ["a"]);
+    w.heldBy = old;
+    expect(w.next(options)).toBeUndefined();
+    old.inFlight = 0;
+    expect(offsets(w.next(options))).toEqual([0]);
+  });
+});

@@ -1,0 +1,223 @@
+import type { SandboxRecord, SerializedError } from "../sandbox/function-sandbox.js";
+import { OffsetTracker } from "./offset-tracker.js";
+
+/** SPEC §3 `ordering`. */
+export type Ordering = "partition" | "key" | "none";
+
+/** A fetched record on its way through the dispatcher. */
+export interface PendingRecord {
+  readonly record: SandboxRecord;
+  readonly offset: bigint;
+  /** Records of one lane complete in offset order; different lanes run in parallel. */
+  readonly lane: string;
+  readonly arrivedAt: number;
+  failedAttempts: number;
+  /** The replica's success count when this record first failed: a higher count later is evidence of health. */
+  evidenceMark?: number;
+  lastError?: SerializedError;
+}
+
+/** One unit of work handed to the invoker. */
+export interface Dispatch {
+  readonly work: PartitionWork;
+  readonly records: PendingRecord[];
+  /** ctx.attempt: 1, or one more than the failed attempts of a retried group. */
+  readonly attempt: number;
+  readonly fromRetry: boolean;
+  /** Records that exhausted their attempts while the breaker was open: they go to the dead-letter topic without another invocation. */
+  readonly deadLetterOnly: boolean;
+}
+
+/** What became of a dispatch's records. */
+export interface Settlement {
+  /** Succeeded or dead-lettered; already marked in the tracker by the sink. */
+  finished: PendingRecord[];
+  /** Failed; their lanes wait until `dueAt`. */
+  retry: { records: PendingRecord[]; dueAt: number; deadLetterOnly: boolean }[];
+  /** Never attempted (skipped after an earlier failure, or torn down by another invocation's timeout). */
+  requeue: PendingRecord[];
+}
+
+export interface NextOptions {
+  now: number;
+  maxSize: number;
+  maxWaitMs: number;
+  /** False while the breaker lets no invocation through. */
+  invocationsAllowed: boolean;
+  /** False while the breaker is open: "no dead-lettering". */
+  deadLettersAllowed: boolean;
+  /** handleBatch with ordering "key": the function orders a batch itself, so a batch holds one record per key. */
+  onePerLane: boolean;
+  /**
+   * Only records that never failed (the breaker's half-open probes prefer them: a stuck poison
+   * record must not be the only thing that ever tests whether the function works again).
+   */
+  freshOnly?: boolean;
+}
+
+interface RetryGroup {
+  records: PendingRecord[];
+  dueAt: number;
+  deadLetterOnly: boolean;
+}
+
+/**
+ * The dispatcher's state for one assigned partition: the offset tracker, the records waiting to
+ * run (in offset order), the lanes busy with an invocation or a retry wait, and the retry groups.
+ *
+ * Lanes carry the ordering: with "partition" every record shares one lane (one invocation at a
+ * time, a retry holds the whole partition); with "key" a lane is a key (a record without a key
+ * is its own lane); with "none" every record is its own lane. A record runs only when its lane is
+ * free and no earlier record of its lane is waiting, so a lane's records finish in offset order.
+ */
+export class PartitionWork {
+  readonly tracker = new OffsetTracker();
+  /** Invocations (and dead-letter writes) of this partition in flight. */
+  inFlight = 0;
+  /** Lost in a rebalance (or stopping): nothing more runs, nothing is committed. */
+  revoked = false;
+  /** The offset last committed for this partition by this replica. */
+  committed: bigint | undefined;
+  /** A revoked predecessor still finishing invocations: this one waits, so a record never runs twice at once. */
+  heldBy: PartitionWork | undefined;
+
+  #queue: PendingRecord[] = [];
+  readonly #busyLanes = new Set<string>();
+  #retries: RetryGroup[] = [];
+  #gatherUntil: number | undefined;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    private readonly ordering: Ordering,
+  ) {}
+
+  /** Takes over fetched records it has not seen yet; returns how many were new. */
+  accept(records: readonly SandboxRecord[], lastOffset: bigint, now: number): number {
+    if (this.revoked) return 0;
+    let added = 0;
+    for (const record of records) {
+      const offset = BigInt(record.offset);
+      if (!this.tracker.add(offset)) continue;
+      this.#queue.push({ record, offset, lane: this.#laneOf(record, offset), arrivedAt: now, failedAttempts: 0 });
+      added += 1;
+    }
+    this.tracker.extendTo(lastOffset);
+    return added;
+  }
+
+  /** Whether a failed record holds the whole partition (ordering "partition"): its fetch pauses too. */
+  get waitingForRetry(): boolean {
+    return this.ordering === "partition" && this.#retries.length > 0;
+  }
+
+  /** Records received and not finished. */
+  get unfinished(): number {
+    return this.tracker.pending;
+  }
+
+  /** The next unit of work that may start now, or undefined (see `wakeAt` for when to ask again). */
+  next(options: NextOptions): Dispatch | undefined {
+    this.#gatherUntil = undefined;
+    if (this.revoked || (this.heldBy !== undefined && this.heldBy.inFlight > 0)) return undefined;
+    this.heldBy = undefined;
+    const retry = options.freshOnly ? undefined : this.#dueRetry(options);
+    if (retry !== undefined) return retry;
+    if (!options.invocationsAllowed || this.#queue.length === 0) return undefined;
+
+    const taken: number[] = [];
+    const skippedLanes = new Set<string>();
+    for (let i = 0; i < this.#queue.length && taken.length < options.maxSize; i += 1) {
+      const { lane } = this.#queue[i]!;
+      if (this.#busyLanes.has(lane) || skippedLanes.has(lane)) {
+        // A later record of a lane that cannot run now must not overtake it.
+        skippedLanes.add(lane);
+        continue;
+      }
+      taken.push(i);
+      if (options.onePerLane) skippedLanes.add(lane);
+    }
+    if (taken.length === 0) return undefined;
+    if (taken.length < options.maxSize) {
+      const oldest = Math.min(...taken.map((i) => this.#queue[i]!.arrivedAt));
+      if (options.now - oldest < options.maxWaitMs) {
+        this.#gatherUntil = oldest + options.maxWaitMs;
+        return undefined;
+      }
+    }
+    const chosen = new Set(taken);
+    const records = taken.map((i) => this.#queue[i]!);
+    this.#queue = this.#queue.filter((_, i) => !chosen.has(i));
+    for (const record of records) this.#busyLanes.add(record.lane);
+    return { work: this, records, attempt: 1, fromRetry: false, deadLetterOnly: false };
+  }
+
+  /** When `next` may have something it has not now: the earliest retry due, or the end of a batch's gathering. */
+  wakeAt(): number | undefined {
+    let at = this.#gatherUntil;
+    for (const group of this.#retries) if (at === undefined || group.dueAt < at) at = group.dueAt;
+    return at;
+  }
+
+  /** Applies what happened to a dispatch's records: frees their lanes, or keeps them for the retry wait. */
+  settle(dispatch: Dispatch, settlement: Settlement): void {
+    if (this.revoked) return;
+    const waiting = new Set<string>();
+    for (const group of settlement.retry) {
+      if (group.records.length === 0) continue;
+      this.#retries.push({ records: group.records, dueAt: group.dueAt, deadLetterOnly: group.deadLetterOnly });
+      for (const record of group.records) waiting.add(record.lane);
+    }
+    if (settlement.requeue.length > 0) {
+      if (dispatch.fromRetry) {
+        // Records of a retry stay a retry: their lanes keep waiting, and they go again at once.
+        this.#retries.push({ records: settlement.requeue, dueAt: 0, deadLetterOnly: false });
+        for (const record of settlement.requeue) waiting.add(record.lane);
+      } else {
+        this.#queue = mergeByOffset(this.#queue, settlement.requeue);
+      }
+    }
+    for (const record of dispatch.records) if (!waiting.has(record.lane)) this.#busyLanes.delete(record.lane);
+  }
+
+  /** The partition was lost: what waits is dropped (the new owner fetches it from the committed offset). */
+  revoke(): void {
+    this.revoked = true;
+    this.#queue = [];
+    this.#retries = [];
+    this.#busyLanes.clear();
+  }
+
+  #dueRetry(options: NextOptions): Dispatch | undefined {
+    let index = -1;
+    for (let i = 0; i < this.#retries.length; i += 1) {
+      const group = this.#retries[i]!;
+      if (group.dueAt > options.now) continue;
+      const allowed = group.deadLetterOnly ? options.deadLettersAllowed : options.invocationsAllowed;
+      if (allowed && (index < 0 || group.dueAt < this.#retries[index]!.dueAt)) index = i;
+    }
+    if (index < 0) return undefined;
+    const [group] = this.#retries.splice(index, 1);
+    const attempt = Math.max(...group!.records.map((r) => r.failedAttempts)) + 1;
+    return { work: this, records: group!.records, attempt, fromRetry: true, deadLetterOnly: group!.deadLetterOnly };
+  }
+
+  #laneOf(record: SandboxRecord, offset: bigint): string {
+    if (this.ordering === "partition") return "";
+    if (this.ordering === "key" && record.key !== null) return `k:${record.key}`;
+    // Records without a key (and every record with "none") have no order to keep.
+    return `o:${offset}`;
+  }
+}
+
+function mergeByOffset(queue: PendingRecord[], records: PendingRecord[]): PendingRecord[] {
+  const sorted = [...records].sort((a, b) => (a.offset < b.offset ? -1 : 1));
+  const merged: PendingRecord[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < queue.length || j < sorted.length) {
+    if (j >= sorted.length || (i < queue.length && queue[i]!.offset < sorted[j]!.offset)) merged.push(queue[i++]!);
+    else merged.push(sorted[j++]!);
+  }
+  return merged;
+}

@@ -1,0 +1,137 @@
+import { Partitioners, type Kafka, type Producer, type Transaction } from "kafkajs";
+import { log } from "../log.js";
+import { dispatcherError, isFenced } from "./errors.js";
+import { mergeTopicMessages } from "./kafka-records.js";
+import { markCommitted, offsetsToCommit, sleep, type CompletedWork, type OwnedWorks, type RecordSink } from "./record-sink.js";
+
+const MAX_TRANSACTION_ATTEMPTS = 5;
+
+export interface TransactionalSinkOptions {
+  kafka: Kafka;
+  groupId: string;
+  /** Stable per replica: a restarted worker fences its dead predecessor and finishes its open transaction. */
+  transactionalId: string;
+  functionName: string;
+  works: OwnedWorks;
+  /** The sink cannot go on (fenced, or transactions keep failing): the worker must restart. */
+  onFatal: (error: Error) => void;
+}
+
+interface Entry {
+  completed: CompletedWork;
+  resolve: (ok: boolean) => void;
+}
+
+/**
+ * Exactly-once delivery (SPEC §5): the emits and dead-letter copies of finished dispatches and the
+ * source offsets they allow are written in one Kafka transaction. Transactions run one at a time;
+ * the dispatches that finish while one commits share the next, so each dispatch's results are in
+ * exactly one committed transaction, together with offsets that cover them. A read_committed
+ * consumer sees a result only if the offset past its record was committed with it.
+ */
+export class TransactionalSink implements RecordSink {
+  readonly #producer: Producer;
+  #queue: Entry[] = [];
+  #dirty = false;
+  #running: Promise<void> | undefined;
+  #failed = false;
+
+  constructor(private readonly options: TransactionalSinkOptions) {
+    this.#producer = options.kafka.producer({
+      transactionalId: options.transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.#producer.connect();
+    // Beginning a transaction initializes the transactional id: this fences a dead predecessor and
+    // makes the coordinator finish its open transaction (and the offsets in it) before this worker's
+    // consumer reads the committed offsets. Aborting an empty transaction sends nothing.
+    const transaction = await this.#producer.transaction();
+    await transaction.abort();
+  }
+
+  complete(completed: CompletedWork): Promise<boolean> {
+    if (this.#failed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      this.#queue.push({ completed, resolve });
+      this.#kick();
+    });
+  }
+
+  requestCommit(): void {
+    this.#dirty = true;
+    this.#kick();
+  }
+
+  async flush(): Promise<void> {
+    this.#dirty = true;
+    this.#kick();
+    while (this.#running) await this.#running;
+  }
+
+  async stop(): Promise<void> {
+    while (this.#running) await this.#running;
+    await this.#producer.disconnect();
+  }
+
+  #kick(): void {
+    if (this.#running || this.#failed) return;
+    this.#running = this.#drain().finally(() => {
+      this.#running = undefined;
+    });
+  }
+
+  async #drain(): Promise<void> {
+    while (!this.#failed && (this.#queue.length > 0 || this.#dirty)) {
+      const entries = this.#queue.splice(0);
+      this.#dirty = false;
+      await this.#commitTransaction(entries);
+    }
+  }
+
+  async #commitTransaction(entries: Entry[]): Promise<void> {
+    const live = entries.filter((e) => !e.completed.work.revoked);
+    for (const entry of entries) if (entry.completed.work.revoked) entry.resolve(false);
+    // Marked before the transaction so that its offsets cover these records; nothing else commits
+    // in this mode, and if the transaction never commits the worker restarts from the last one that did.
+    for (const { completed } of live) for (const record of completed.finished) completed.work.tracker.markDone(record.offset);
+
+    for (let attempt = 1; ; attempt += 1) {
+      const current = live.filter((e) => !e.completed.work.revoked);
+      const messages = mergeTopicMessages(current.map((e) => e.completed.messages));
+      const offsets = offsetsToCommit(this.options.works);
+      if (messages.length === 0 && offsets.length === 0) break;
+      let transaction: Transaction | undefined;
+      try {
+        transaction = await this.#producer.transaction();
+        if (messages.length > 0) await transaction.sendBatch({ acks: -1, topicMessages: messages });
+        if (offsets.length > 0) await transaction.sendOffsets({ consumerGroupId: this.options.groupId, topics: offsets });
+        await transaction.commit();
+        markCommitted(this.options.works, offsets);
+        break;
+      } catch (error) {
+        await transaction?.abort().catch(() => undefined);
+        const context = { function: this.options.functionName, transactionalId: this.options.transactionalId, attempt };
+        if (isFenced(error) || attempt >= MAX_TRANSACTION_ATTEMPTS) {
+          this.#fail(entries, isFenced(error)
+            ? dispatcherError("EDDY_DISPATCH_FENCED", "another worker took over this replica's transactional id", context, error)
+            : dispatcherError("EDDY_DISPATCH_TRANSACTION_FAILED", `a transaction failed ${attempt} times`, context, error));
+          return;
+        }
+        log.warn({ ...context, err: error }, "transaction failed; aborted, retrying");
+        await sleep(100 * 2 ** attempt);
+      }
+    }
+    for (const entry of live) entry.resolve(!entry.completed.work.revoked);
+  }
+
+  #fail(entries: Entry[], error: Error): void {
+    this.#failed = true;
+    for (const entry of [...entries, ...this.#queue.splice(0)]) entry.resolve(false);
+    this.options.onFatal(error);
+  }
+}

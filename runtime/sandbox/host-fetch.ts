@@ -1,0 +1,195 @@
+import type { EgressPolicy } from "./egress.js";
+import type { SandboxLimits } from "./limits.js";
+import type { WireFetchRequest, WireFetchResult } from "./wire.js";
+
+export type FetchLimits = Pick<SandboxLimits, "maxFetchBodyBytes" | "maxRedirects">;
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+// Set by the HTTP client from the URL and the body; a function setting them could smuggle requests past egress.
+const FORBIDDEN_HEADERS = new Set(["host", "connection", "keep-alive", "transfer-encoding", "upgrade", "te", "trailer", "expect"]);
+const CREDENTIAL_HEADERS = new Set(["authorization", "cookie", "proxy-authorization"]);
+const TIMED_OUT = Symbol("timed out");
+
+const fail = (code: Extract<WireFetchResult, { ok: false }>["code"], message: string, retriable: boolean): WireFetchResult => ({
+  ok: false,
+  code,
+  message,
+  retriable,
+});
+
+/**
+ * Performs one ctx.fetch for the isolate, in the worker: every URL (the first and each redirect,
+ * followed here one by one) must pass `egress`; the body is read whole up to maxFetchBodyBytes;
+ * the whole exchange ends after `timeoutMs`. Never throws: failures are results for the isolate.
+ */
+export async function egressFetch(
+  request: WireFetchRequest,
+  egress: EgressPolicy,
+  limits: FetchLimits,
+  options: { timeoutMs: number; signal: AbortSignal },
+): Promise<WireFetchResult> {
+  const controller = new AbortController();
+  const abort = () => controller.abort(options.signal.reason);
+  if (options.signal.aborted) abort();
+  options.signal.addEventListener("abort", abort, { once: true });
+  const timer = setTimeout(() => controller.abort(TIMED_OUT), Math.max(1, options.timeoutMs));
+  try {
+    return await exchange(request, egress, limits, controller.signal, options.timeoutMs);
+  } finally {
+    clearTimeout(timer);
+    options.signal.removeEventListener("abort", abort);
+  }
+}
+
+async function exchange(request: WireFetchRequest, egress: EgressPolicy, limits: FetchLimits, signal: AbortSignal, timeoutMs: number): Promise<WireFetchResult> {
+  let url: URL;
+  try {
+    url = new URL(request.url);
+  } catch {
+    return fail("EDDY_SANDBOX_FETCH_FAILED", `ctx.fetch: invalid URL: ${request.url}`, false);
+  }
+  let method = typeof request.method === "string" ? request.method : "GET";
+  if (FORBIDDEN_METHODS.has(method.toUpperCase())) return fail("EDDY_SANDBOX_FETCH_FAILED", `ctx.fetch: the method ${method} is not allowed`, false);
+  let headers = (Array.isArray(request.headers) ? request.headers : [])
+    .map(([name, value]) => [String(name).toLowerCase(), String(value)] as [string, string])
+    // The client computes it from the body.
+    .filter(([name]) => name !== "content-length");
+  const forbidden = headers.find(([name]) => FORBIDDEN_HEADERS.has(name) || name.startsWith("proxy-"));
+  if (forbidden !== undefined) {
+    return fail("EDDY_SANDBOX_EGRESS_DENIED", `ctx.fetch: the ${forbidden[0]} header cannot be set by a function (it comes from the URL and the body)`, false);
+  }
+  let body: Uint8Array | null = request.body instanceof Uint8Array ? request.body : null;
+  if (body !== null && body.byteLength > limits.maxFetchBodyBytes) {
+    return fail("EDDY_SANDBOX_FETCH_TOO_LARGE", `ctx.fetch: the request body is ${body.byteLength} bytes; the limit is ${limits.maxFetchBodyBytes} (maxFetchBodyBytes)`, false);
+  }
+  const mode = request.redirect === "manual" || request.redirect === "error" ? request.redirect : "follow";
+
+  for (let hop = 0; ; hop++) {
+    const denial = egress.denial(url);
+    if (denial !== undefined) {
+      const message = hop === 0 ? `ctx.fetch ${url.href}: ${denial}` : `ctx.fetch: a redirect led to ${url.href}: ${denial}`;
+      return fail("EDDY_SANDBOX_EGRESS_DENIED", message, false);
+    }
+    let response: Response;
+    try {
+      response = await fetch(url, { method, headers, body, redirect: "manual", signal });
+    } catch (error) {
+      return networkFailure(url, error, signal, timeoutMs);
+    }
+    const location = response.headers.get("location");
+    if (REDIRECTS.has(response.status) && location !== null && mode !== "manual") {
+      await response.body?.cancel().catch(() => {});
+      if (mode === "error") return fail("EDDY_SANDBOX_FETCH_FAILED", `ctx.fetch ${url.href}: redirected (${response.status}) while redirect is "error"`, false);
+      if (hop >= limits.maxRedirects) {
+        return fail("EDDY_SANDBOX_FETCH_FAILED", `ctx.fetch ${request.url}: more than ${limits.maxRedirects} redirects (maxRedirects)`, true);
+      }
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        return fail("EDDY_SANDBOX_FETCH_FAILED", `ctx.fetch ${url.href}: the redirect's Location is not a URL: ${location}`, true);
+      }
+      // As the Fetch standard: 303 turns into a GET, and so do 301/302 after a POST; credentials stay with their origin.
+      if ((response.status === 303 && method !== "GET" && method !== "HEAD") || ((response.status === 301 || response.status === 302) && method === "POST")) {
+        method = "GET";
+        body = null;
+        headers = headers.filter(([name]) => !name.startsWith("content-"));
+      }
+      if (next.origin !== url.origin) headers = headers.filter(([name]) => !CREDENTIAL_HEADERS.has(name));
+      url = next;
+      continue;
+    }
+    return readResponse(response, url, hop > 0, limits, signal, timeoutMs);
+  }
+}
+
+async function readResponse(response: Response, url: URL, redirected: boolean, limits: FetchLimits, signal: AbortSignal, timeoutMs: number): Promise<WireFetchResult> {
+  const tooLarge = (bytes: string) =>
+    fail("EDDY_SANDBOX_FETCH_TOO_LARGE", `ctx.fetch ${url.href}: the response body is ${bytes} bytes; the limit is ${limits.maxFetchBodyBytes} (maxFetchBodyBytes)`, true);
+  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > limits.maxFetchBodyBytes) {
+    await response.body?.cancel().catch(() => {});
+    return tooLarge(String(declared));
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  if (response.body !== null) {
+    const reader = response.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        total += value.byteLength;
+        if (total > limits.maxFetchBodyBytes) {
+          await reader.cancel().catch(() => {});
+          return tooLarge(`more than ${limits.maxFetchBodyBytes}`);
+        }
+        chunks.push(value);
+      }
+    } catch (error) {
+      return networkFailure(url, error, signal, timeoutMs);
+    }
+  }
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  const headers: [string, string][] = [];
+  response.headers.forEach((value, name) => {
+    if (name !== "set-cookie") headers.push([name, value]);
+  });
+  for (const cookie of response.headers.getSetCookie()) headers.push(["set-cookie", cookie]);
+  return { ok: true, status: response.status, statusText: response.statusText, headers, url: url.href, redirected, body };
+}
+
+function networkFailure(url: URL, error: unknown, signal: AbortSignal, timeoutMs: number): WireFetchResult {
+  if (signal.aborted && signal.reason === TIMED_OUT) {
+    return fail("EDDY_SANDBOX_FETCH_TIMEOUT", `ctx.fetch ${url.href}: no complete answer within ${timeoutMs} ms (fetchTimeoutMs, or what the invocation had left)`, true);
+  }
+  if (signal.aborted) return fail("EDDY_SANDBOX_FETCH_FAILED", `ctx.fetch ${url.href}: cancelled because the invocation ended`, true);
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  const reason = typeof cause?.code === "string" ? cause.code : typeof cause?.message === "string" ? cause.message : error instanceof Error ? error.message : String(error);
+  return fail("EDDY_SANDBOX_FETCH_FAILED", `ctx.fetch ${url.href}: ${reason}`, true);
+}
+
+/**
+ * The fetches of one isolate generation: at most `maxConcurrent` in flight, the rest in line, all
+ * cancelled at once by abortAll() (when no invocation is in flight any more, or the isolate goes).
+ */
+export class FetchGate {
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+  #controller = new AbortController();
+
+  constructor(
+    private readonly maxConcurrent: number,
+    private readonly maxWaiting: number,
+  ) {}
+
+  /** Runs `task` when a slot is free; undefined when too many already wait. */
+  run<T>(task: (signal: AbortSignal) => Promise<T>): Promise<T> | undefined {
+    if (this.#waiting.length >= this.maxWaiting) return undefined;
+    const signal = this.#controller.signal;
+    return new Promise<T>((resolve, reject) => {
+      const start = () => {
+        this.#running += 1;
+        task(signal)
+          .then(resolve, reject)
+          .finally(() => {
+            this.#running -= 1;
+            this.#waiting.shift()?.();
+          });
+      };
+      if (this.#running < this.maxConcurrent) start();
+      else this.#waiting.push(start);
+    });
+  }
+
+  abortAll(): void {
+    this.#controller.abort();
+    this.#controller = new AbortController();
+  }
+}

@@ -1,0 +1,49 @@
+/** How big each scenario is. `--quick` shrinks every count and duration so the whole run fits in two minutes. */
+export interface BenchSizes {
+  throughput: { records: number; partitions: number; valueBytes: number; timeoutMs: number };
+  latency: { ratePerSecond: number; durationMs: number; partitions: number; drainMs: number; warmUpMs: number };
+  slowHandler: { records: number; keys: number; callMs: number; timeoutMs: number };
+  sandbox: { recordsPerCase: number; batchSizes: number[] };
+  coldStart: { deploys: number; isolates: number };
+  memory: { functions: number[]; settleMs: number };
+}
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Scenario ids to run (all when empty): `--only throughput,latency`. For working on the bench, not for reports. */
+  only: string[];
+  sizes: BenchSizes;
+  /** The command as a user types it, for the report. */
+  command: string;
+}
+
+const FULL: BenchSizes = {
+  throughput: { records: 200_000, partitions: 6, valueBytes: 100, timeoutMs: 120_000 },
+  latency: { ratePerSecond: 1_000, durationMs: 30_000, partitions: 6, drainMs: 10_000, warmUpMs: 2_000 },
+  slowHandler: { records: 5_000, keys: 1_000, callMs: 10, timeoutMs: 120_000 },
+  sandbox: { recordsPerCase: 20_000, batchSizes: [1, 10, 100] },
+  coldStart: { deploys: 10, isolates: 10 },
+  memory: { functions: [1, 10], settleMs: 3_000 },
+};
+
+export const QUICK_SIZES: BenchSizes = {
+  throughput: { records: 20_000, partitions: 6, valueBytes: 100, timeoutMs: 30_000 },
+  latency: { ratePerSecond: 1_000, durationMs: 2_000, partitions: 6, drainMs: 5_000, warmUpMs: 500 },
+  slowHandler: { records: 150, keys: 150, callMs: 10, timeoutMs: 20_000 },
+  sandbox: { recordsPerCase: 2_000, batchSizes: [1, 10, 100] },
+  coldStart: { deploys: 2, isolates: 3 },
+  memory: { functions: [1, 2], settleMs: 1_000 },
+};
+
+export const SCENARIO_IDS = ["throughput", "latency", "slow-handler", "sandbox-overhead", "cold-start", "memory"] as const;
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const quick = argv.includes("--quick");
+  const onlyIndex = argv.indexOf("--only");
+  const only = onlyIndex >= 0 ? (argv[onlyIndex + 1] ?? "").split(",").filter(Boolean) : [];
+  for (const id of only) {
+    if (!(SCENARIO_IDS as readonly string[]).includes(id)) throw new Error(`--only: unknown scenario "${id}" (known: ${SCENARIO_IDS.join(", ")})`);
+  }
+  const command = `npm run bench${quick || only.length > 0 ? ` -- ${argv.join(" ")}` : ""}`;
+  return { quick, only, sizes: quick ? QUICK_SIZES : FULL, command };
+}
