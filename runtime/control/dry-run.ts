@@ -1,6 +1,6 @@
-import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { FunctionRecord } from "../config/function-record.js";
+import { runOnceInChild } from "../sandbox/child-once.js";
 import type { serializeForIpc } from "../sandbox/inspect-process.js";
 import type { InvocationResult, LogLevel, SandboxRecord } from "../sandbox/function-sandbox.js";
 
@@ -118,29 +118,10 @@ export async function dryRun(record: FunctionRecord, events: InvokeEvent[], topi
   };
 }
 
-function runChild(request: DryRunRequest, limitMs: number): Promise<DryRunReply> {
-  return new Promise((resolve) => {
-    // "advanced" serialization carries the records' Uint8Array values as they are.
-    const child = fork(DRY_RUN_CHILD, [], {
-      execArgv: ["--no-node-snapshot"],
-      serialization: "advanced",
-      stdio: ["ignore", "ignore", "pipe", "ipc"],
-    });
-    let stderr = "";
-    child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2_000)));
-    let settled = false;
-    const finish = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      child.kill("SIGKILL");
-      fn();
-    };
-    // The function can take its process down (a catastrophic isolate error): that is its result, not Eddy's failure.
-    const fail = (message: string) => finish(() => resolve({ ok: false, error: { code: "EDDY_INVOKE_CRASHED", message }, logs: [] }));
-    const timer = setTimeout(() => fail(`the dry run took longer than ${limitMs} ms`), limitMs);
-    child.once("message", (reply: DryRunReply) => finish(() => resolve(reply)));
-    child.once("exit", (code, signal) => fail(`the dry run's process ended (${signal ?? `exit ${code}`}): ${stderr.trim().split("\n").pop() ?? ""}`));
-    child.send(request);
-  });
+async function runChild(request: DryRunRequest, limitMs: number): Promise<DryRunReply> {
+  const outcome = await runOnceInChild<DryRunReply>(DRY_RUN_CHILD, request, limitMs);
+  if (outcome.kind === "reply") return outcome.reply;
+  // The function can take its process down (a catastrophic isolate error): that is its result, not Eddy's failure.
+  const message = outcome.kind === "timeout" ? `the dry run took longer than ${limitMs} ms` : `the dry run's process ended (${outcome.detail})`;
+  return { ok: false, error: { code: "EDDY_INVOKE_CRASHED", message }, logs: [] };
 }

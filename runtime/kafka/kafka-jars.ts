@@ -1,11 +1,10 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { packageRoot } from "../package-root.js";
 import { kafkaHomeInvalid, kafkaResolveFailed } from "./errors.js";
 import { checkMaven } from "./toolchain.js";
 
@@ -25,17 +24,6 @@ export interface ResolveKafkaJarsOptions {
 
 /** Written into the libs folder last, so a folder without it is a download that did not finish. */
 const COMPLETE_MARKER = ".eddy-complete";
-
-/** The folder holding Eddy's package.json, whether this runs from runtime/kafka/ (source) or dist/runtime/kafka/. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, "package.json"))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
-}
 
 /** The pom that names the broker's artifacts; its `<kafka.version>` is the one source of truth for the version. */
 export function kafkaPomPath(): string {

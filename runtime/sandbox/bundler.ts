@@ -4,7 +4,7 @@ import { dirname, posix, resolve } from "node:path";
 import { build, type BuildOptions, type Loader, type Message, type Plugin } from "esbuild";
 import { bundleFailedError, bundleTooLargeError, type BundleDiagnostic } from "./errors.js";
 import { MAX_BUNDLE_BYTES } from "./limits.js";
-import { packageRoot, sdkEntry } from "./package-root.js";
+import { packageRoot, sdkEntry } from "../package-root.js";
 import { BUNDLE_GLOBAL_NAME } from "./wire.js";
 
 /** One TS/JS module, or several in-memory files with an entry among them (paths relative, "/" separated). */

@@ -1,7 +1,7 @@
-import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { EddyError } from "../eddy-error.js";
 import { checkBundleSize } from "./bundler.js";
+import { runOnceInChild } from "./child-once.js";
 import type { FunctionInfo } from "./function-sandbox.js";
 
 const INSPECT_CHILD = fileURLToPath(new URL("./inspect-child.js", import.meta.url));
@@ -28,45 +28,24 @@ export function inspectBundle(code: string): Promise<FunctionInfo> {
   } catch (error) {
     return Promise.reject(error);
   }
-  return new Promise((resolve, reject) => {
-    const child = fork(INSPECT_CHILD, [], { execArgv: ["--no-node-snapshot"], stdio: ["ignore", "ignore", "pipe", "ipc"] });
-    let stderr = "";
-    child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2_000)));
-    let settled = false;
-    const finish = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      child.kill("SIGKILL");
-      fn();
-    };
-    const timer = setTimeout(
-      () =>
-        finish(() =>
-          reject(
-            new EddyError("EDDY_SANDBOX_INVALID_FUNCTION", `loading the function took longer than ${INSPECT_TIMEOUT_MS} ms: does its top level loop forever?`, {
-              userError: true,
-            }),
-          ),
-        ),
-      INSPECT_TIMEOUT_MS,
-    );
-    child.once("message", (reply: { ok: true; info: FunctionInfo } | { ok: false; error: IpcError }) =>
-      finish(() => {
-        if (reply.ok) return resolve(reply.info);
-        const { error } = reply;
-        reject(new EddyError(error.code ?? "EDDY_SANDBOX_INVALID_FUNCTION", error.message, { userError: error.userError ?? true, context: error.context }));
-      }),
-    );
-    child.once("exit", (code, signal) =>
-      finish(() =>
-        reject(
-          new EddyError("EDDY_SANDBOX_INVALID_FUNCTION", `loading the function crashed its process (${signal ?? `exit ${code}`}): ${stderr.trim().split("\n").pop() ?? ""}`, {
-            userError: true,
-          }),
-        ),
-      ),
-    );
-    child.send({ code, memoryMb: INSPECT_MEMORY_MB });
+  return runOnceInChild<{ ok: true; info: FunctionInfo } | { ok: false; error: IpcError }>(
+    INSPECT_CHILD,
+    { code, memoryMb: INSPECT_MEMORY_MB },
+    INSPECT_TIMEOUT_MS,
+  ).then((outcome) => {
+    if (outcome.kind === "timeout") {
+      throw new EddyError("EDDY_SANDBOX_INVALID_FUNCTION", `loading the function took longer than ${INSPECT_TIMEOUT_MS} ms: does its top level loop forever?`, {
+        userError: true,
+      });
+    }
+    if (outcome.kind === "exit") {
+      throw new EddyError("EDDY_SANDBOX_INVALID_FUNCTION", `loading the function crashed its process (${outcome.detail})`, { userError: true });
+    }
+    const { reply } = outcome;
+    if (reply.ok) return reply.info;
+    throw new EddyError(reply.error.code ?? "EDDY_SANDBOX_INVALID_FUNCTION", reply.error.message, {
+      userError: reply.error.userError ?? true,
+      context: reply.error.context,
+    });
   });
 }

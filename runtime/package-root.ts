@@ -6,7 +6,7 @@ let root: string | undefined;
 
 /**
  * The directory of Eddy's own package.json, found by walking up from this file: the source lives
- * at runtime/sandbox/, the compiled file at dist/runtime/sandbox/, so the depth is not fixed.
+ * at runtime/, the compiled file at dist/runtime/, so the depth is not fixed.
  */
 export function packageRoot(): string {
   if (root !== undefined) return root;
