@@ -124,6 +124,8 @@ export class PartitionWork {
     const retry = options.freshOnly ? undefined : this.#dueRetry(options);
     if (retry !== undefined) return retry;
     if (!options.invocationsAllowed || this.#queue.length === 0) return undefined;
+    // With "partition" every record shares one lane: a busy head means nothing can run, without scanning the queue.
+    if (this.ordering === "partition" && this.#busyLanes.has(this.#queue[0]!.lane)) return undefined;
 
     const taken: number[] = [];
     const skippedLanes = new Set<string>();
