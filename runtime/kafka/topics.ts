@@ -10,7 +10,8 @@ export async function ensureTopics(admin: Admin, topics: string[]): Promise<stri
   } catch (error) {
     // Right after creating, waitForLeaders' metadata request can still answer UNKNOWN_TOPIC_OR_PARTITION
     // (and another instance may have created the topic first): the topic exists; wait for its leaders below.
-    if ((error as { type?: string }).type !== "UNKNOWN_TOPIC_OR_PARTITION" && (error as { type?: string }).type !== "TOPIC_ALREADY_EXISTS") throw error;
+    const type = (error as { type?: string }).type;
+    if (type !== "UNKNOWN_TOPIC_OR_PARTITION" && type !== "TOPIC_ALREADY_EXISTS") throw error;
   }
   await waitForLeaders(admin, missing);
   return missing;

@@ -1,15 +1,8 @@
+import type { EventRecord } from "../../sdk/event.js";
 import type { SerializedError } from "./serialized-error.js";
 
-/** One input record of an invocation. */
-export interface SandboxRecord {
-  topic: string;
-  partition: number;
-  offset: string;
-  timestamp: number;
-  key: string | null;
-  value: Uint8Array | null;
-  headers: Record<string, string>;
-}
+/** One input record of an invocation: the raw record the SDK builds its event from. */
+export type SandboxRecord = EventRecord;
 
 /** A record the function emitted, produced only when its record (or, for handleBatch, the invocation) succeeded. */
 export interface EmittedRecord {
