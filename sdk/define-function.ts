@@ -42,13 +42,26 @@ export interface FunctionConfig {
   egress?: string[];
   /** Variables visible as ctx.env. Default {}. */
   env?: Record<string, string>;
-  /** Default { minReplicas: 0, maxReplicas: <partitions>, lagThreshold: 100, activationLagThreshold: 0, scaleToZeroAfterMs: 60000 }. */
+  /**
+   * How the function's replicas follow its consumer lag (SPEC §7). Default { minReplicas: 0, maxReplicas: <partitions>,
+   * lagThreshold: 100, activationLagThreshold: 0, scaleToZeroAfterMs: 60000, pollIntervalMs: 1000, stableWindowMs: 60000,
+   * minChangeIntervalMs: 10000 }.
+   */
   scaling?: {
     minReplicas?: number;
     maxReplicas?: number;
+    /** Records of lag one replica is expected to hold: wanted replicas ≥ lag ÷ lagThreshold. */
     lagThreshold?: number;
+    /** A function at zero replicas starts one when its lag exceeds this. */
     activationLagThreshold?: number;
+    /** With minReplicas 0: how long with no lag and no new records before the last replica stops. */
     scaleToZeroAfterMs?: number;
+    /** How often lag is read. */
+    pollIntervalMs?: number;
+    /** How long load must stay lower before replicas are removed; the panic window is a tenth of it. */
+    stableWindowMs?: number;
+    /** Least time between two changes of the replica count (activation and panic excepted). */
+    minChangeIntervalMs?: number;
   };
 }
 

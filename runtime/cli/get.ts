@@ -11,6 +11,13 @@ interface Status {
   circuit: string;
   stats: { processed: number; failed: number; retried: number; deadLettered: number; p50Ms: number; p99Ms: number };
   config: { topics: string[] };
+  scaler?: {
+    mode: string;
+    lag: number;
+    arrivalPerSec: number;
+    drainPerReplicaPerSec: number | null;
+    lastChange: { at: string; from: number; to: number; reason: string } | null;
+  };
   redrive?: { state: string; topic: string; total: number; done: number; succeeded: number; deadLettered: number };
 }
 
@@ -26,6 +33,7 @@ export function registerGetCommand(program: Command): void {
         [
           `${status.name} v${status.version}: ${status.state}, replicas ${status.replicas.ready}/${status.replicas.desired}, circuit ${status.circuit}`,
           `topics: ${status.config.topics.join(", ")}   lag: ${status.lag.total}`,
+          ...(status.scaler ? [scalerLine(status.scaler)] : []),
           `processed ${s.processed}, failed ${s.failed}, retried ${s.retried}, dead-lettered ${s.deadLettered}, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms`,
           ...(status.redrive
             ? [
@@ -35,4 +43,11 @@ export function registerGetCommand(program: Command): void {
         ].join("\n") + "\n",
       );
     });
+}
+
+/** `scaler stable: 2.0/s arriving, 850/s per replica; last 1 → 3 at 12:00:01 (panic: …)` */
+function scalerLine(scaler: NonNullable<Status["scaler"]>): string {
+  const drain = scaler.drainPerReplicaPerSec === null ? "per-replica rate not measured yet" : `${scaler.drainPerReplicaPerSec}/s per replica`;
+  const last = scaler.lastChange ? `; last ${scaler.lastChange.from} → ${scaler.lastChange.to} at ${scaler.lastChange.at} (${scaler.lastChange.reason})` : "";
+  return `scaler ${scaler.mode}: ${scaler.arrivalPerSec}/s arriving, ${drain}${last}`;
 }

@@ -1,5 +1,7 @@
+import os from "node:os";
 import type { Command } from "commander";
 import { FunctionRegistry } from "../control/registry.js";
+import { EddyError } from "../eddy-error.js";
 import { createKafka } from "../kafka/client.js";
 import { log } from "../log.js";
 import { WorkerSupervisor } from "../worker/supervisor.js";
@@ -16,12 +18,14 @@ export function registerWorkerCommand(program: Command): void {
     .command("worker")
     .description("run one replica of one function (Kubernetes entry point; needs KAFKA_BROKERS or a local broker)")
     .requiredOption("--function <name>", "the function to run")
-    .action(async (options: { function: string }, command: Command) => {
+    .option("--replica <index>", "this replica's index 0…N-1 (default: the ordinal of a StatefulSet pod's name, else 0)")
+    .action(async (options: { function: string; replica?: string }, command: Command) => {
       const config = configFor(command);
       const name = options.function;
+      const replicaIndex = replicaIndexOf(options.replica, os.hostname());
       const connection = await kafkaConnectionFor(config);
       const registry = await FunctionRegistry.open(createKafka(connection, `eddy-worker-${name}`), `${config.topicPrefix}functions`);
-      const supervisor = new WorkerSupervisor({ kafka: connection, topicPrefix: config.topicPrefix, logLevel: config.logLevel });
+      const supervisor = new WorkerSupervisor({ kafka: connection, topicPrefix: config.topicPrefix, logLevel: config.logLevel, replicaIndex });
       const follow = (task: Promise<void>) => void task.catch((error: unknown) => log.error({ err: error, function: name }, "could not apply a registry change"));
       registry.onChange((changed, entry) => {
         if (changed !== name) return;
@@ -42,6 +46,20 @@ export function registerWorkerCommand(program: Command): void {
       };
       process.on("SIGINT", () => void shutdown());
       process.on("SIGTERM", () => void shutdown());
-      log.info({ function: name }, "worker replica running");
+      log.info({ function: name, replica: replicaIndex }, "worker replica running");
     });
+}
+
+/**
+ * The replica index (part of the transactional id under exactly-once, so replicas must not share one):
+ * `--replica`, else the ordinal a StatefulSet gives its pods (`<name>-<ordinal>`, also the hostname),
+ * else 0.
+ */
+export function replicaIndexOf(flag: string | undefined, hostname: string): number {
+  if (flag !== undefined) {
+    if (!/^\d{1,4}$/.test(flag)) throw new EddyError("EDDY_CLI_BAD_OPTION", `--replica: expected an integer from 0 to 9999, got ${flag}`, { userError: true });
+    return Number(flag);
+  }
+  const ordinal = /-(\d{1,4})$/.exec(hostname);
+  return ordinal ? Number(ordinal[1]) : 0;
 }

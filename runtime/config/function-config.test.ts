@@ -23,7 +23,15 @@ describe("parseFunctionConfig", () => {
       delivery: "at-least-once",
       egress: [],
       env: {},
-      scaling: { minReplicas: 0, lagThreshold: 100, activationLagThreshold: 0, scaleToZeroAfterMs: 60_000 },
+      scaling: {
+        minReplicas: 0,
+        lagThreshold: 100,
+        activationLagThreshold: 0,
+        scaleToZeroAfterMs: 60_000,
+        pollIntervalMs: 1_000,
+        stableWindowMs: 60_000,
+        minChangeIntervalMs: 10_000,
+      },
     });
     expect(deadLetterTopic(result.config)).toBe("order-confirmation.dlt");
   });
@@ -48,6 +56,11 @@ describe("parseFunctionConfig", () => {
     [{ env: { A: 1 } }, "env.A", "expected a string"],
     [{ batchSize: 10 }, "batchSize", "unknown field"],
     [{ circuitBreaker: { openMS: 10 } }, "circuitBreaker.openMS", "unknown field"],
+    [{ scaling: { minReplicas: 4, maxReplicas: 2 } }, "scaling.minReplicas", "expected at most maxReplicas (2), got 4"],
+    [{ scaling: { pollIntervalMs: 50 } }, "scaling.pollIntervalMs", "expected an integer from 100 to 60000"],
+    [{ scaling: { stableWindowMs: 5_000 } }, "scaling.stableWindowMs", "expected at least 10 × pollIntervalMs (10000), got 5000"],
+    [{ scaling: { stableWindowMs: 7_200_000 } }, "scaling.stableWindowMs", "expected an integer from 1000 to 3600000"],
+    [{ scaling: { minChangeIntervalMs: -1 } }, "scaling.minChangeIntervalMs", "expected an integer from 0 to 3600000"],
   ])("rejects %j naming %s", (override, path, message) => {
     const result = parseFunctionConfig({ ...minimal, ...override });
     expect(result.ok).toBe(false);

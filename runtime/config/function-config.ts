@@ -43,8 +43,27 @@ const scalingSchema = z
     lagThreshold: integer(1, 100_000_000).default(100),
     activationLagThreshold: integer(0, 100_000_000).default(0),
     scaleToZeroAfterMs: integer(0, 86_400_000).default(60_000),
+    /** How often the scaler reads the group's offsets (SPEC §7). */
+    pollIntervalMs: integer(100, 60_000).default(1_000),
+    /** The KPA stable window; the panic window is a tenth of it. */
+    stableWindowMs: integer(1_000, 3_600_000).default(60_000),
+    /** Least time between two changes of the replica count, except activation from zero and panic. */
+    minChangeIntervalMs: integer(0, 3_600_000).default(10_000),
   })
-  .strict();
+  .strict()
+  .superRefine((scaling, ctx) => {
+    if (scaling.maxReplicas !== undefined && scaling.minReplicas > scaling.maxReplicas) {
+      ctx.addIssue({ code: "custom", path: ["minReplicas"], message: `expected at most maxReplicas (${scaling.maxReplicas}), got ${scaling.minReplicas}` });
+    }
+    // A window shorter than a few polls would decide on one or two readings.
+    if (scaling.stableWindowMs < scaling.pollIntervalMs * 10) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["stableWindowMs"],
+        message: `expected at least 10 × pollIntervalMs (${scaling.pollIntervalMs * 10}), got ${scaling.stableWindowMs}`,
+      });
+    }
+  });
 
 /**
  * Every field of a function's configuration (SPEC §3), with its default next to it.

@@ -121,12 +121,32 @@ const redriveStatus = z.object({
   error: z.string().optional(),
 });
 
+const scalingChange = z.object({ at: z.string(), from: z.number().int(), to: z.number().int(), reason: z.string() });
+
+export const scalerStatus = z.object({
+  mode: z.enum(["stable", "panic"]),
+  lag: z.number().describe("Total lag at the latest reading"),
+  arrivalPerSec: z.number().describe("Records arriving per second over the panic window"),
+  drainPerReplicaPerSec: z.number().nullable().describe("Records one replica finishes per second under a backlog; null until measured"),
+  decisions: z.number().int().describe("Changes of the replica count since the control plane started"),
+  lastChange: scalingChange.nullable(),
+});
+
+/** `GET /v1/functions/:name/scale`: what KEDA's metrics-api scaler reads (valueLocation `desiredReplicas`). */
+export const scaleHint = z.object({
+  name: z.string(),
+  desiredReplicas: z.number().int(),
+  lag: z.number(),
+  arrivalPerSec: z.number(),
+});
+
 export const functionStatus = functionSummary.extend({
   state: z.enum(["running", "scaled-to-zero", "paused", "failing"]),
   replicas: z.object({ desired: z.number().int(), ready: z.number().int() }),
   lag: z.object({ total: z.number(), partitions: z.array(z.object({ topic: z.string(), partition: z.number().int(), lag: z.number() })) }),
   circuit: z.enum(["closed", "half-open", "open"]),
   stats: z.object({ processed: z.number(), failed: z.number(), retried: z.number(), deadLettered: z.number(), p50Ms: z.number(), p99Ms: z.number() }),
+  scaler: scalerStatus,
   redrive: redriveStatus.optional().describe("The latest redrive, if any"),
 });
 

@@ -3,19 +3,21 @@ import { serve, type ServerType } from "@hono/node-server";
 import type { EddyConfig } from "../config/load-config.js";
 import { createKafka, type KafkaConnection } from "../kafka/client.js";
 import { log } from "../log.js";
+import { Scaler } from "../scaler/scaler.js";
 import { WorkerSupervisor } from "../worker/supervisor.js";
 import { createApp } from "./app.js";
 import { Deployer } from "./deployer.js";
 import { FunctionOperations } from "./function-operations.js";
 import { LogBook } from "./log-book.js";
 import { Redrives } from "./redrive.js";
-import { FunctionRegistry } from "./registry.js";
+import { FunctionRegistry, type FunctionEntry } from "./registry.js";
 
 export interface ControlPlane {
   url: string;
   deployer: Deployer;
   registry: FunctionRegistry;
   supervisor: WorkerSupervisor;
+  scaler: Scaler;
   operations: FunctionOperations;
   close(): Promise<void>;
 }
@@ -39,12 +41,23 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
   });
   const deployer = new Deployer(registry, kafka, admin, config.topicPrefix);
   const redrives = new Redrives({ admin, kafka: kafkaConnection, topicPrefix: config.topicPrefix, logLevel: config.logLevel, logs });
-  const operations = new FunctionOperations({ registry, deployer, supervisor, redrives, logs, kafka, admin, topicPrefix: config.topicPrefix });
+  const scaler = new Scaler({
+    admin,
+    supervisor,
+    topicPrefix: config.topicPrefix,
+    record: (name) => registry.get(name),
+    onChange: (name, change) =>
+      logs.append(name, { at: change.at, level: "info", source: "eddy", message: `scaled ${change.from} → ${change.to}: ${change.reason}` }),
+  });
+  const operations = new FunctionOperations({ registry, deployer, supervisor, scaler, redrives, logs, kafka, admin, topicPrefix: config.topicPrefix });
 
-  registry.onChange((name, entry) => void (entry ? supervisor.apply(entry.record, entry.paused) : supervisor.remove(name)).catch((error: unknown) =>
-    log.error({ err: error, function: name }, "could not apply a registry change"),
-  ));
-  for (const entry of registry.entries()) void supervisor.apply(entry.record, entry.paused).catch(() => {});
+  const follow = (name: string, entry: FunctionEntry | null | undefined) => {
+    if (entry) scaler.follow(name);
+    else scaler.forget(name);
+    return entry ? supervisor.apply(entry.record, entry.paused) : supervisor.remove(name);
+  };
+  registry.onChange((name, entry) => void follow(name, entry).catch((error: unknown) => log.error({ err: error, function: name }, "could not apply a registry change")));
+  for (const entry of registry.entries()) void follow(entry.record.name, entry).catch(() => {});
 
   const app = createApp({ service: operations, token, ready: () => true });
   const server = await new Promise<ServerType>((resolve, reject) => {
@@ -59,12 +72,14 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
     deployer,
     registry,
     supervisor,
+    scaler,
     operations,
     async close() {
       // Followed log streams never end on their own; closing them lets the server stop.
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await redrives.stopAll();
+      scaler.stop();
       await supervisor.stopAll();
       await registry.close();
       await admin.disconnect();

@@ -1,13 +1,15 @@
 import type { Admin, Kafka } from "kafkajs";
 import { consumerGroupId } from "../config/function-record.js";
-import { commitAsMember, groupLag } from "../kafka/topics.js";
+import { commitAsMember } from "../kafka/topics.js";
 import { log } from "../log.js";
+import { readGroup } from "../scaler/lag-observer.js";
+import type { Scaler } from "../scaler/scaler.js";
 import type { WorkerSupervisor } from "../worker/supervisor.js";
 import type { ReplayFrom } from "./api-schemas.js";
 import type { DeployRequest, Deployer } from "./deployer.js";
 import { dryRun, type InvokeEvent } from "./dry-run.js";
 import { httpError } from "./errors.js";
-import type { FunctionService, FunctionStatus, RedriveAccepted, ReplayAccepted } from "./function-service.js";
+import type { FunctionService, FunctionStatus, RedriveAccepted, ReplayAccepted, ScaleHint } from "./function-service.js";
 import { describeFunction } from "./functions-routes.js";
 import type { LogBook } from "./log-book.js";
 import { ControlMetrics } from "./metrics.js";
@@ -19,6 +21,7 @@ export interface FunctionOperationsDeps {
   registry: FunctionRegistry;
   deployer: Deployer;
   supervisor: WorkerSupervisor;
+  scaler: Scaler;
   redrives: Redrives;
   logs: LogBook;
   kafka: Kafka;
@@ -27,6 +30,7 @@ export interface FunctionOperationsDeps {
 }
 
 const NO_STATS = { processed: 0, failed: 0, retried: 0, deadLettered: 0, p50Ms: 0, p99Ms: 0 };
+const NO_SCALER = { mode: "stable" as const, lag: 0, arrivalPerSec: 0, drainPerReplicaPerSec: null, decisions: 0, lastChange: null };
 
 /** The control plane's operations on functions, over the registry, the workers and Kafka (see FunctionService). */
 export class FunctionOperations implements FunctionService {
@@ -84,7 +88,7 @@ export class FunctionOperations implements FunctionService {
   async status(name: string): Promise<FunctionStatus> {
     const record = this.require(name);
     const replicas = this.deps.supervisor.status(name);
-    const lag = await groupLag(this.deps.admin, consumerGroupId(this.deps.topicPrefix, name), record.config.topics);
+    const lag = await this.lag(name);
     const failing = (replicas.restarts > 0 && replicas.ready === 0) || replicas.circuit === "open";
     const state = this.isPaused(name) ? "paused" : failing ? "failing" : replicas.desired === 0 ? "scaled-to-zero" : "running";
     const redrive = this.deps.redrives.status(name);
@@ -95,8 +99,24 @@ export class FunctionOperations implements FunctionService {
       lag,
       circuit: replicas.circuit,
       stats: replicas.stats ?? NO_STATS,
+      scaler: this.deps.scaler.status(name) ?? NO_SCALER,
       ...(redrive ? { redrive } : {}),
     };
+  }
+
+  async scale(name: string): Promise<ScaleHint> {
+    this.require(name);
+    const status = this.deps.scaler.status(name);
+    const { total } = await this.lag(name);
+    return { name, desiredReplicas: this.deps.supervisor.isActive(name) ? this.deps.scaler.desired(name) : 0, lag: total, arrivalPerSec: status?.arrivalPerSec ?? 0 };
+  }
+
+  /** The group's lag: the scaler's latest reading when it is fresh, else read now. */
+  private async lag(name: string): Promise<FunctionStatus["lag"]> {
+    const record = this.require(name);
+    const reading =
+      this.deps.scaler.latest(name) ?? (await readGroup(this.deps.admin, consumerGroupId(this.deps.topicPrefix, name), record.config.topics, record.config.startFrom));
+    return { total: reading.sample.lag, partitions: reading.partitions.map(({ topic, partition, lag }) => ({ topic, partition, lag })) };
   }
 
   invoke(name: string, events: InvokeEvent[]) {

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { FunctionRecord } from "../config/function-record.js";
-import type { functionStatus, redriveAccepted, replayAccepted, ReplayFrom } from "./api-schemas.js";
+import type { functionStatus, redriveAccepted, replayAccepted, ReplayFrom, scaleHint } from "./api-schemas.js";
 import type { DeployRequest, DeployResult } from "./deployer.js";
 import type { DryRunResponse, InvokeEvent } from "./dry-run.js";
 import type { LogBook } from "./log-book.js";
@@ -8,6 +8,7 @@ import type { LogBook } from "./log-book.js";
 export type FunctionStatus = z.output<typeof functionStatus>;
 export type ReplayAccepted = z.output<typeof replayAccepted>;
 export type RedriveAccepted = z.output<typeof redriveAccepted>;
+export type ScaleHint = z.output<typeof scaleHint>;
 
 /**
  * What the HTTP routes ask of the control plane, and nothing more. The routes validate, call one of
@@ -26,6 +27,8 @@ export interface FunctionService {
   rollback(name: string, version: number): Promise<FunctionRecord | null>;
   remove(name: string, options: { deleteGroup: boolean }): Promise<void>;
   status(name: string): Promise<FunctionStatus>;
+  /** The replica count the scaler wants, with the lag and arrival rate behind it (SPEC §7, for KEDA). */
+  scale(name: string): Promise<ScaleHint>;
   invoke(name: string, events: InvokeEvent[]): Promise<DryRunResponse>;
   replay(name: string, from: ReplayFrom): Promise<ReplayAccepted>;
   redrive(name: string): Promise<RedriveAccepted>;

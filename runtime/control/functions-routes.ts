@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { FunctionRecord } from "../config/function-record.js";
-import { deleteQuery, deployBody, functionList, functionStatus, functionSummary, nameParams } from "./api-schemas.js";
+import { deleteQuery, deployBody, functionList, functionStatus, functionSummary, nameParams, scaleHint } from "./api-schemas.js";
 import type { DeployRequest } from "./deployer.js";
 import { httpError } from "./errors.js";
 import type { FunctionService } from "./function-service.js";
@@ -49,6 +49,13 @@ export const functionsDocs: RouteDoc[] = [
     responses: { 200: { description: "The function", schema: functionStatus }, 404: { description: "No such function" } },
   },
   {
+    method: "get",
+    path: "/v1/functions/:name/scale",
+    summary: "The replica count Eddy's scaler wants, for KEDA's metrics-api scaler (valueLocation: desiredReplicas)",
+    params: nameParams,
+    responses: { 200: { description: "The wanted count and its inputs", schema: scaleHint }, 404: { description: "No such function" } },
+  },
+  {
     method: "delete",
     path: "/v1/functions/:name",
     summary: "Undeploy a function (its consumer group stays unless deleteGroup=true)",
@@ -74,6 +81,12 @@ export function functionsRoutes(service: FunctionService): Hono {
     const name = nameOf(c);
     functionOf(service, name);
     return c.json(await service.status(name));
+  });
+
+  app.get("/:name/scale", async (c) => {
+    const name = nameOf(c);
+    functionOf(service, name);
+    return c.json(await service.scale(name));
   });
 
   app.delete("/:name", async (c) => {

@@ -4,7 +4,7 @@ import type { FunctionStatus } from "./function-service.js";
 const circuitValue = { closed: 0, "half-open": 1, open: 2 } as const;
 
 /**
- * `GET /metrics`: each function's counters, durations, lag, replicas and circuit state (SPEC §9),
+ * `GET /metrics`: each function's counters, durations, lag, replicas, scaling and circuit state (SPEC §9),
  * read at scrape time from the workers' reports and from Kafka, plus the control plane's process metrics.
  * The workers' counters restart at zero when a worker restarts, which Prometheus reads as a counter reset.
  */
@@ -51,6 +51,11 @@ export class ControlMetrics {
       g.set({ function: s.name, kind: "desired" }, s.replicas.desired);
       g.set({ function: s.name, kind: "ready" }, s.replicas.ready);
     });
+    counter("eddy_scaling_decisions_total", "Changes of the replica count made by the scaler", (s) => s.scaler.decisions);
+    gauge("eddy_arrival_rate", "Records arriving on the function's topics per second (the scaler's panic window)", ["function"], (g, s) =>
+      g.set({ function: s.name }, s.scaler.arrivalPerSec),
+    );
+    gauge("eddy_scaler_panic", "1 while the scaler is in panic mode", ["function"], (g, s) => g.set({ function: s.name }, s.scaler.mode === "panic" ? 1 : 0));
     gauge("eddy_circuit_state", "Worst circuit breaker state over the replicas: 0 closed, 1 half-open, 2 open", ["function"], (g, s) =>
       g.set({ function: s.name }, circuitValue[s.circuit]),
     );

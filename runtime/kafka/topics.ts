@@ -88,23 +88,3 @@ export async function commitAsMember(
     await consumer.disconnect();
   }
 }
-
-/** Lag of a group per partition: the log end minus the committed offset (the whole log when nothing is committed). */
-export async function groupLag(
-  admin: Admin,
-  groupId: string,
-  topics: string[],
-): Promise<{ total: number; partitions: { topic: string; partition: number; lag: number }[] }> {
-  const committed = await admin.fetchOffsets({ groupId, topics });
-  const partitions: { topic: string; partition: number; lag: number }[] = [];
-  for (const { topic, partitions: offsets } of committed) {
-    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((e) => [e.partition, e]));
-    for (const { partition, offset } of offsets) {
-      const end = ends.get(partition);
-      if (!end) continue;
-      const from = offset === "-1" ? BigInt(end.low) : BigInt(offset);
-      partitions.push({ topic, partition, lag: Number(BigInt(end.high) - from) });
-    }
-  }
-  return { total: partitions.reduce((sum, p) => sum + p.lag, 0), partitions };
-}

@@ -6,6 +6,7 @@ import type { DispatchStats } from "../dispatcher/stats.js";
 import type { KafkaConnection } from "../kafka/client.js";
 import { log } from "../log.js";
 import type { CircuitState, FromWorker, ToWorker } from "./messages.js";
+import { NO_STATS, sumStats, worstCircuit } from "./replica-stats.js";
 
 const WORKER_MAIN = fileURLToPath(new URL("./worker-main.js", import.meta.url));
 const MAX_RESTART_DELAY_MS = 30_000;
@@ -14,6 +15,11 @@ export interface SupervisorOptions {
   kafka: KafkaConnection;
   topicPrefix: string;
   logLevel: string;
+  /**
+   * Run exactly this one replica index of each function, whatever `scale` asks (`eddy worker --replica`:
+   * in Kubernetes a pod is one replica and the cluster decides how many there are).
+   */
+  replicaIndex?: number;
   /** A function's own log line (ctx.log, console), as its worker reported it. */
   onFunctionLog?: (name: string, line: { level: "debug" | "info" | "warn" | "error"; message: string; at: string }) => void;
   /** A line of a worker's own log (JSON), after it was passed on to this process' stderr. */
@@ -31,6 +37,7 @@ export interface ReplicaStatus {
 }
 
 interface Replica {
+  index: number;
   record: FunctionRecord;
   child: ChildProcess;
   ready: boolean;
@@ -42,42 +49,58 @@ interface Replica {
   restartTimer?: NodeJS.Timeout;
 }
 
+/** Replicas a function starts with before the scaler has read its lag: KPA's initial scale of 1, or minReplicas. */
+export function initialReplicas(record: FunctionRecord): number {
+  const { minReplicas, maxReplicas } = record.config.scaling;
+  return Math.min(Math.max(1, minReplicas), maxReplicas ?? Number.POSITIVE_INFINITY);
+}
+
 /**
- * Runs one worker process per deployed function, restarts a worker that dies (with backoff), and replaces
- * it on redeploy. Records of a worker that dies are redelivered by Kafka: it never committed past them.
+ * Runs each deployed function's replicas: worker processes with distinct indices 0…N-1 (a replica's
+ * transactional id derives from its index). The count comes from the scaler (`scale`); scaling down
+ * drains the highest indices. A replica that dies is restarted with its own index (with backoff); a
+ * new version replaces every replica. Records of a worker that dies are redelivered by Kafka: it never
+ * committed past them.
  */
 export class WorkerSupervisor {
-  private readonly replicas = new Map<string, Replica>();
+  /** Per function, its live replicas by index. */
+  private readonly replicas = new Map<string, Map<number, Replica>>();
   /** What should run: the newest version of each function, and whether an operator paused it. */
   private readonly desired = new Map<string, { record: FunctionRecord; paused: boolean }>();
+  /** Per function, how many replicas should run while it is not paused or held. */
+  private readonly counts = new Map<string, number>();
   /** Functions held stopped for a while (e.g. while their group's offsets move), with how many holders. */
   private readonly holds = new Map<string, number>();
   /** Per function, the reconciliation in progress: changes apply one after another, never interleaved. */
   private readonly reconciling = new Map<string, Promise<void>>();
+  /** Per function, what its stopped replicas had counted. */
+  private readonly retiredStats = new Map<string, DispatchStats>();
 
   constructor(private readonly options: SupervisorOptions) {}
-
-  /** Starts the function's worker, or replaces the running one with this version. */
-  async run(record: FunctionRecord): Promise<void> {
-    const current = this.replicas.get(record.name);
-    if (current && current.record.version === record.version && current.record.digest === record.digest) return;
-    if (current) await this.stop(record.name);
-    this.spawn(record, 0);
-  }
 
   /** Makes the function's workers match the registry: this version, running unless paused. Resolves once they do. */
   apply(record: FunctionRecord, paused: boolean): Promise<void> {
     this.desired.set(record.name, { record, paused });
+    if (!this.counts.has(record.name)) this.counts.set(record.name, initialReplicas(record));
     return this.reconcile(record.name);
   }
 
-  /** The function was deleted: its worker drains and stops. */
-  remove(name: string): Promise<void> {
-    this.desired.delete(name);
+  /** Runs `count` replicas of the function (when it is not paused or held). Resolves once they run or have drained. */
+  scale(name: string, count: number): Promise<void> {
+    if (!this.desired.has(name)) return Promise.resolve();
+    this.counts.set(name, count);
     return this.reconcile(name);
   }
 
-  /** Runs `work` with the function's worker stopped (drained, out of its group), then starts it again unless paused. */
+  /** The function was deleted: its workers drain and stop. */
+  remove(name: string): Promise<void> {
+    this.desired.delete(name);
+    this.counts.delete(name);
+    this.retiredStats.delete(name);
+    return this.reconcile(name);
+  }
+
+  /** Runs `work` with the function's workers stopped (drained, out of its group), then starts them again unless paused. */
   async hold<T>(name: string, work: () => Promise<T>): Promise<T> {
     this.holds.set(name, (this.holds.get(name) ?? 0) + 1);
     try {
@@ -91,12 +114,14 @@ export class WorkerSupervisor {
     }
   }
 
+  /** True while the function may run (deployed, not paused, not held): the scaler decides only for these. */
+  isActive(name: string): boolean {
+    const want = this.desired.get(name);
+    return want !== undefined && !want.paused && !this.holds.has(name);
+  }
+
   private reconcile(name: string): Promise<void> {
-    const next = (this.reconciling.get(name) ?? Promise.resolve()).then(async () => {
-      const want = this.desired.get(name);
-      if (!want || want.paused || this.holds.has(name)) await this.stop(name);
-      else await this.run(want.record);
-    });
+    const next = (this.reconciling.get(name) ?? Promise.resolve()).then(() => this.converge(name));
     const settled = next.catch((error: unknown) => log.error({ err: error, function: name }, "could not start or stop a worker"));
     this.reconciling.set(name, settled);
     void settled.then(() => {
@@ -105,38 +130,84 @@ export class WorkerSupervisor {
     return next;
   }
 
-  async stop(name: string): Promise<void> {
-    const replica = this.replicas.get(name);
-    if (!replica) return;
-    this.replicas.delete(name);
+  /** One step towards what is wanted: drain what must go, then start what is missing. */
+  private async converge(name: string): Promise<void> {
+    const running = this.replicas.get(name) ?? new Map<number, Replica>();
+    const want = this.desired.get(name);
+    if (!want || !this.isActive(name)) return void (await this.stopReplicas(name, [...running.keys()]));
+    // A new version replaces every replica: two versions never consume side by side.
+    const stale = [...running.values()].filter((r) => r.record.version !== want.record.version || r.record.digest !== want.record.digest);
+    if (stale.length > 0) await this.stopReplicas(name, [...running.keys()]);
+    const indices = this.wantedIndices(name);
+    await this.stopReplicas(name, [...(this.replicas.get(name)?.keys() ?? [])].filter((i) => !indices.includes(i)));
+    for (const index of indices) {
+      if (!this.replicas.get(name)?.has(index)) this.spawn(want.record, index, 0);
+    }
+  }
+
+  private wantedIndices(name: string): number[] {
+    if (this.options.replicaIndex !== undefined) return [this.options.replicaIndex];
+    return Array.from({ length: this.counts.get(name) ?? 0 }, (_, i) => i);
+  }
+
+  /** Drains the given replicas of the function, all at once, and resolves when they have exited. */
+  private async stopReplicas(name: string, indices: number[]): Promise<void> {
+    await Promise.all(indices.map((index) => this.stopReplica(name, index)));
+  }
+
+  private async stopReplica(name: string, index: number): Promise<void> {
+    const replicas = this.replicas.get(name);
+    const replica = replicas?.get(index);
+    if (!replicas || !replica) return;
+    replicas.delete(index);
+    if (replicas.size === 0) this.replicas.delete(name);
     replica.stopping = true;
     clearTimeout(replica.restartTimer);
-    if (replica.child.exitCode !== null || replica.child.signalCode !== null) return;
-    this.sendTo(replica.child, { type: "stop" });
-    // Draining lasts at most one invocation; past that the worker is stuck and is killed (nothing is lost: it committed nothing past unfinished records).
-    const killTimer = setTimeout(() => replica.child.kill("SIGKILL"), replica.record.config.timeoutMs + 10_000);
-    await replica.exited;
-    clearTimeout(killTimer);
+    if (replica.child.exitCode === null && replica.child.signalCode === null) {
+      this.sendTo(replica.child, { type: "stop" });
+      // Draining lasts at most one invocation; past that the worker is stuck and is killed (nothing is lost: it committed nothing past unfinished records).
+      const killTimer = setTimeout(() => replica.child.kill("SIGKILL"), replica.record.config.timeoutMs + 10_000);
+      await replica.exited;
+      clearTimeout(killTimer);
+    }
+    this.retire(replica);
+  }
+
+  /** Keeps a replica's last counts in the function's totals once it is gone. */
+  private retire(replica: Replica): void {
+    if (!replica.stats || !this.desired.has(replica.record.name)) return;
+    this.retiredStats.set(replica.record.name, sumStats(this.retiredStats.get(replica.record.name) ?? NO_STATS, [replica.stats]));
+    replica.stats = null;
   }
 
   async stopAll(): Promise<void> {
-    await Promise.all([...this.replicas.keys()].map((name) => this.stop(name)));
+    await Promise.all([...this.replicas.keys()].map((name) => this.stopReplicas(name, [...(this.replicas.get(name)?.keys() ?? [])])));
   }
 
   status(name: string): ReplicaStatus {
-    const replica = this.replicas.get(name);
-    const want = this.desired.get(name);
-    const paused = want?.paused === true || this.holds.has(name);
-    if (!replica) return { desired: want && !paused ? 1 : 0, ready: 0, restarts: 0, stats: null, circuit: "closed", paused };
-    return { desired: 1, ready: replica.ready ? 1 : 0, restarts: replica.restarts, stats: replica.stats, circuit: replica.circuit, paused };
+    const live = [...(this.replicas.get(name)?.values() ?? [])];
+    const paused = this.desired.get(name)?.paused === true || this.holds.has(name);
+    const desired = this.isActive(name) ? this.wantedIndices(name).length : 0;
+    const reported = live.flatMap((r) => (r.stats ? [r.stats] : []));
+    const retired = this.retiredStats.get(name);
+    return {
+      desired,
+      ready: live.filter((r) => r.ready).length,
+      restarts: live.reduce((sum, r) => sum + r.restarts, 0),
+      stats: reported.length > 0 || retired ? sumStats(retired ?? NO_STATS, reported) : null,
+      circuit: worstCircuit(live.map((r) => r.circuit)),
+      paused,
+    };
   }
 
-  /** The worker's process id, for operators (and crash tests). */
-  pid(name: string): number | undefined {
-    return this.replicas.get(name)?.child.pid;
+  /** The worker processes' ids by replica index, for operators (and crash tests). */
+  pids(name: string): Map<number, number> {
+    const pids = new Map<number, number>();
+    for (const [index, replica] of this.replicas.get(name) ?? []) if (replica.child.pid !== undefined) pids.set(index, replica.child.pid);
+    return pids;
   }
 
-  private spawn(record: FunctionRecord, restarts: number): void {
+  private spawn(record: FunctionRecord, index: number, restarts: number): void {
     // isolated-vm needs Node's startup snapshot off (Node ≥ 20).
     const child = fork(WORKER_MAIN, [], { execArgv: ["--no-node-snapshot"], stdio: ["ignore", "inherit", "pipe", "ipc"] });
     // The worker's log passes through here so that the control plane can keep its warnings and errors per function.
@@ -144,18 +215,22 @@ export class WorkerSupervisor {
       process.stderr.write(`${line}\n`);
       this.options.onWorkerOutput?.(record.name, line);
     });
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    const replica: Replica = { record, child, ready: false, stats: null, circuit: "closed", restarts, stopping: false, exited };
-    this.replicas.set(record.name, replica);
+    // "close" comes after the IPC channel has delivered everything, the final stats included.
+    const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+    const replica: Replica = { index, record, child, ready: false, stats: null, circuit: "closed", restarts, stopping: false, exited };
+    const replicas = this.replicas.get(record.name) ?? new Map<number, Replica>();
+    replicas.set(index, replica);
+    this.replicas.set(record.name, replicas);
 
     child.on("message", (message: FromWorker) => this.onMessage(replica, message));
     child.once("exit", (code, signal) => {
       replica.ready = false;
-      if (replica.stopping || this.replicas.get(record.name) !== replica) return;
+      if (replica.stopping || this.replicas.get(record.name)?.get(index) !== replica) return;
+      this.retire(replica);
       const delay = Math.min(MAX_RESTART_DELAY_MS, 500 * 2 ** Math.min(restarts, 6));
-      log.error({ function: record.name, code, signal, restartInMs: delay }, "worker exited; restarting it");
+      log.error({ function: record.name, replica: index, code, signal, restartInMs: delay }, "worker exited; restarting it");
       replica.restartTimer = setTimeout(() => {
-        if (this.replicas.get(record.name) === replica) this.spawn(record, restarts + 1);
+        if (this.replicas.get(record.name)?.get(index) === replica) this.spawn(record, index, restarts + 1);
       }, delay);
     });
     this.sendTo(child, {
@@ -165,6 +240,7 @@ export class WorkerSupervisor {
       groupId: consumerGroupId(this.options.topicPrefix, record.name),
       topicPrefix: this.options.topicPrefix,
       logLevel: this.options.logLevel,
+      replica: index,
     });
   }
 
@@ -183,7 +259,7 @@ export class WorkerSupervisor {
         this.options.onFunctionLog?.(fn, { level: message.level, message: message.message, at: message.at });
         break;
       case "fatal":
-        log.error({ function: fn }, `worker failed: ${message.message}`);
+        log.error({ function: fn, replica: replica.index }, `worker failed: ${message.message}`);
         break;
     }
   }

@@ -17,6 +17,7 @@ function send(message: FromWorker): void {
 }
 
 let dispatcher: Dispatcher | undefined;
+let stats: StatsRecorder | undefined;
 let sandbox: FunctionSandbox | undefined;
 let stopping = false;
 
@@ -30,7 +31,8 @@ function fail(error: unknown, what: string): void {
 async function start(message: Extract<ToWorker, { type: "start" }>): Promise<void> {
   const { record } = message;
   log.level = message.logLevel;
-  const stats = new StatsRecorder();
+  const recorder = new StatsRecorder();
+  stats = recorder;
   sandbox = await FunctionSandbox.create({
     code: record.code,
     memoryMb: record.config.memoryMb,
@@ -41,15 +43,16 @@ async function start(message: Extract<ToWorker, { type: "start" }>): Promise<voi
     egress: record.config.egress,
     topicPrefix: message.topicPrefix,
   });
-  const kafka = createKafka(message.kafka, `eddy-worker-${record.name}`);
-  const report = () => send({ type: "stats", stats: stats.snapshot(), circuit: dispatcher?.circuit() ?? "closed" });
+  const replica = message.replica ?? 0;
+  const kafka = createKafka(message.kafka, `eddy-worker-${record.name}-${replica}`);
+  const report = () => send(statsMessage());
   dispatcher = new Dispatcher({
     kafka,
     record,
     groupId: message.groupId,
     sandbox,
-    stats,
-    replica: message.replica ?? 0,
+    stats: recorder,
+    replica,
     // The breaker's state shows in `GET /v1/functions/:name` without waiting for the next report.
     onCircuitChange: () => setImmediate(report),
     onFatal: (error) => fail(error, "the dispatcher cannot go on; exiting so that the worker is restarted"),
@@ -57,10 +60,17 @@ async function start(message: Extract<ToWorker, { type: "start" }>): Promise<voi
   await dispatcher.start();
   setInterval(report, STATS_INTERVAL_MS).unref();
   send({ type: "ready" });
-  log.info({ function: record.name, version: record.version }, "worker ready");
+  log.info({ function: record.name, version: record.version, replica }, "worker ready");
 }
 
-/** Drains: invocations in flight finish and are committed, then the process leaves the group and exits. */
+function statsMessage(): FromWorker {
+  return { type: "stats", stats: stats!.snapshot(), circuit: dispatcher?.circuit() ?? "closed" };
+}
+
+/**
+ * Drains: invocations in flight finish and are committed, then the process leaves the group, reports
+ * its final counts (so a scaled-down replica's work stays counted) and exits.
+ */
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -70,7 +80,8 @@ async function stop(): Promise<void> {
   } catch (error) {
     log.error({ err: error }, "error while draining");
   } finally {
-    process.exit(0);
+    if (stats && process.connected) process.send?.(statsMessage(), () => process.exit(0));
+    else process.exit(0);
   }
 }
 

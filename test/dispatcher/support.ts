@@ -37,9 +37,15 @@ export async function startEddy(prefix: string, extraEnv: Record<string, string>
   return EddyProcess.start({ EDDY_DATA_DIR: await tempDir(`eddy-${prefix}`), EDDY_TOPIC_PREFIX: `${prefix}.`, ...extraEnv });
 }
 
+/**
+ * One replica, whatever the lag: these tests count what one group member (or two Eddys' members) does
+ * through kills and rebalances, so the scaler must not add members of its own (it has its own tests).
+ */
+export const ONE_REPLICA = { scaling: { minReplicas: 1, maxReplicas: 1 } };
+
 /** Deploys a function's source and returns its version; fails the test on anything but 201. */
 export async function deploy(eddy: EddyProcess, source: string, env?: Record<string, string>): Promise<number> {
-  const answer = await eddy.api("POST", "/v1/functions", env ? { source, env } : { source });
+  const answer = await eddy.api("POST", "/v1/functions", { source, config: ONE_REPLICA, ...(env ? { env } : {}) });
   expect(answer.status, JSON.stringify(answer.body)).toBe(201);
   return answer.body.version as number;
 }
