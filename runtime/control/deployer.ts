@@ -4,6 +4,7 @@ import { deadLetterTopic, parseFunctionConfig, type FunctionConfig } from "../co
 import { consumerGroupId, type FunctionRecord } from "../config/function-record.js";
 import { problemsToText } from "../config/field-problems.js";
 import { EddyError } from "../eddy-error.js";
+import { retryRetriable } from "../kafka/retry-retriable.js";
 import { ensureTopics, pinNewGroupOffsets } from "../kafka/topics.js";
 import { bundleFunction } from "../sandbox/bundler.js";
 import { inspectBundle } from "../sandbox/inspect-process.js";
@@ -127,15 +128,9 @@ export class Deployer {
    */
   private async prepareTopicsAndGroup(config: FunctionConfig): Promise<void> {
     const dlt = deadLetterTopic(config);
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await ensureTopics(this.admin, dlt ? [...config.topics, dlt] : config.topics);
-        await pinNewGroupOffsets(this.kafka, this.admin, consumerGroupId(this.topicPrefix, config.name), config.topics, config.startFrom);
-        return;
-      } catch (error) {
-        if ((error as { retriable?: boolean }).retriable !== true || attempt >= 5) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-      }
-    }
+    await retryRetriable(async () => {
+      await ensureTopics(this.admin, dlt ? [...config.topics, dlt] : config.topics);
+      await pinNewGroupOffsets(this.kafka, this.admin, consumerGroupId(this.topicPrefix, config.name), config.topics, config.startFrom);
+    });
   }
 }

@@ -1,4 +1,5 @@
 import type { Admin } from "kafkajs";
+import { retryRetriable } from "../kafka/retry-retriable.js";
 import type { LoadSample } from "./load-sample.js";
 import { partitionLag, type PartitionLag } from "./partition-lag.js";
 
@@ -22,7 +23,7 @@ export async function readGroup(
   // Log ends first: a commit landing between the two reads can then only make lag look smaller, never
   // negative (partitionLag clamps anyway).
   const ends = await Promise.all(topics.map(async (topic) => ({ topic, offsets: await admin.fetchTopicOffsets(topic) })));
-  const committed = await admin.fetchOffsets({ groupId, topics });
+  const committed = await retryRetriable(() => admin.fetchOffsets({ groupId, topics }));
   const at = now();
   const byTopic = new Map(committed.map((c) => [c.topic, new Map(c.partitions.map((p) => [p.partition, p.offset]))]));
   const partitions: PartitionLag[] = [];
