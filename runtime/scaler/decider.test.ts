@@ -162,16 +162,23 @@ describe("decide", () => {
 
 describe("wantedReplicas", () => {
   const load = { lag: 0, arrivalPerSec: 0, drainPerSec: 0, laggingPartitions: 6, samples: 10 };
+  const stable = { catchUpSeconds: 60, utilization: 1 };
+  const panic = { catchUpSeconds: 6, utilization: 1 };
   it.each([
     { name: "idle", l: load, drain: null, want: 0 },
     { name: "a little lag", l: { ...load, lag: 5 }, drain: null, want: 1 },
-    { name: "lag ÷ lagThreshold", l: { ...load, lag: 350 }, drain: null, want: 4 },
+    { name: "lag ÷ lagThreshold before a replica's rate is known", l: { ...load, lag: 350 }, drain: null, want: 4 },
     { name: "within the tolerance of a whole replica", l: { ...load, lag: 205 }, drain: null, want: 2 },
+    { name: "a backlog on few partitions", l: { ...load, lag: 10_000 }, drain: null, want: 6 },
+    { name: "a backlog on two partitions only", l: { ...load, lag: 10_000, laggingPartitions: 2 }, drain: null, want: 2 },
     { name: "arrival ÷ one replica's drain", l: { ...load, arrivalPerSec: 2_500 }, drain: 1_000, want: 3 },
-    { name: "arrival plus the backlog drained over a stable window", l: { ...load, arrivalPerSec: 900, lag: 30_000 }, drain: 1_000, want: 2, lagThreshold: 10_000_000 },
-    { name: "a backlog on few partitions", l: { ...load, lag: 10_000, laggingPartitions: 2 }, drain: null, want: 2 },
-  ])("$name", ({ l, drain, want, lagThreshold }) => {
-    expect(wantedReplicas(l, drain, { ...policy, lagThreshold: lagThreshold ?? policy.lagThreshold })).toBe(want);
+    { name: "arrival plus the backlog cleared within the window", l: { ...load, arrivalPerSec: 900, lag: 30_000 }, drain: 1_000, want: 2 },
+    { name: "a backlog the replicas clear in a second needs no more of them", l: { ...load, arrivalPerSec: 225, lag: 675 }, drain: 450, want: 1, options: panic },
+    { name: "a large backlog in the panic window wants every partition holding lag", l: { ...load, arrivalPerSec: 2_250, lag: 11_250 }, drain: 450, want: 6, options: panic },
+    { name: "never more for a backlog than lag ÷ lagThreshold", l: { ...load, lag: 300 }, drain: 10, want: 3, options: panic },
+    { name: "headroom for a scale-down", l: { ...load, arrivalPerSec: 900 }, drain: 1_000, want: 2, options: { catchUpSeconds: 60, utilization: 0.8 } },
+  ])("$name", ({ l, drain, want, options }) => {
+    expect(wantedReplicas(l, drain, policy, options ?? stable)).toBe(want);
   });
 });
 
@@ -195,7 +202,7 @@ describe("load windows", () => {
 
   it("takes a replica's drain rate only from intervals with a backlog, as a median", () => {
     const saturated = [sample(0, 5_000, 0), sample(1_000, 5_000, 800), sample(2_000, 5_000, 1_600), sample(3_000, 5_000, 1_600), sample(4_000, 5_000, 2_500)];
-    // 800, 800, 0 (a rebalance), 900 → median 800.
+    // 800, 800, (0: a rebalance, left out), 900 → median 800.
     expect(drainPerReplica(saturated)).toBe(800);
     // Keeping up: little lag, so nothing says how fast a replica could go.
     expect(drainPerReplica([sample(0, 30, 0), sample(1_000, 30, 800), sample(2_000, 30, 1_600), sample(3_000, 30, 2_400)])).toBeNull();

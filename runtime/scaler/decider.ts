@@ -23,6 +23,8 @@ export interface DeciderMemory {
   /** In panic: when it ends unless the panic condition holds again (a stable window after it last held). */
   panicUntil: number;
   lastChangeAt: number;
+  /** The last scale-down: its own rebalance leaves a backlog that must not read as a surge. */
+  lastDownAt: number;
   /** The last time the stable window wanted at least the desired count: scale-down waits a stable window from it. */
   lastWantedAtLeastAt: number;
   /** The last time there was lag or records arrived: scale-to-zero waits `scaleToZeroAfterMs` from it. */
@@ -59,6 +61,7 @@ export function initialMemory(desired: number, now: number): DeciderMemory {
     mode: "stable",
     panicUntil: 0,
     lastChangeAt: now,
+    lastDownAt: 0,
     lastWantedAtLeastAt: now,
     lastBusyAt: now,
     drainPerReplica: null,
@@ -68,16 +71,48 @@ export function initialMemory(desired: number, now: number): DeciderMemory {
 /** Mean excess over a whole replica forgiven before another is wanted, so noise around a boundary does not add one. */
 const TOLERANCE = 0.1;
 
-/** Replicas a window of load asks for, before clamping. */
-export function wantedReplicas(load: WindowLoad, drain: number | null, policy: ScalingPolicy): number {
-  // Lag ÷ lagThreshold, as KEDA, but never more replicas than partitions holding that lag: the others would idle.
-  const byLag = Math.min(Math.ceil(load.lag / policy.lagThreshold - TOLERANCE), Math.max(1, load.laggingPartitions));
-  // Keep up with arrivals, and drain the backlog within a stable window, at the rate one replica has shown
-  // (the catch-up form of Flink's autoscaler). Unknown until a replica has worked under a backlog.
-  const catchUpSeconds = policy.stableWindowMs / 1_000;
-  const byRate = drain && drain > 0 ? Math.ceil((load.arrivalPerSec + load.lag / catchUpSeconds) / drain - TOLERANCE) : 0;
+/**
+ * Scale-down leaves this much headroom: fewer replicas only when they would run at most this busy.
+ * Between it and 100 % the count holds (hysteresis), so the pause a scale-down itself causes does not
+ * leave a backlog that asks for the replica back.
+ */
+export const SCALE_DOWN_UTILIZATION = 0.7;
+
+/**
+ * Scale-up aims for replicas at most this busy once their rate is known: at 100 % a backlog (a burst,
+ * a rebalance's pause) would never drain while the load holds.
+ */
+export const SCALE_UP_UTILIZATION = 0.9;
+
+export interface WantedOptions {
+  /** The time a backlog should be cleared in, in seconds (the window's length). */
+  catchUpSeconds: number;
+  /** How busy replicas may be: `SCALE_UP_UTILIZATION` to decide scale-up, `SCALE_DOWN_UTILIZATION` to allow a scale-down. */
+  utilization: number;
+}
+
+/**
+ * Replicas a window of load asks for, before clamping.
+ *
+ * Until a replica's drain rate has been measured, lag ÷ lagThreshold (KEDA's rule), but never more
+ * replicas than partitions holding that lag (the others would idle). Once it has, the catch-up form
+ * (Flink's autoscaler, DS2): keep up with arrivals and clear the backlog within the window,
+ * (arrival + lag ÷ T) ÷ drain per replica, with T at least lagThreshold ÷ drain, the time one replica
+ * takes to clear the lag it may hold, so this never asks for more than lag ÷ lagThreshold would for the
+ * backlog. It knows that a backlog the replicas clear in a second (a rebalance's pause) needs no more
+ * of them, which lag alone cannot tell.
+ */
+export function wantedReplicas(load: WindowLoad, drain: number | null, policy: ScalingPolicy, options: WantedOptions): number {
   const busy = load.lag > 0 || load.arrivalPerSec > 0 ? 1 : 0;
-  return Math.max(byLag, byRate, busy);
+  if (drain !== null && drain > 0) {
+    const catchUpSeconds = Math.max(options.catchUpSeconds, policy.lagThreshold / drain);
+    const needed = Math.ceil((load.arrivalPerSec / options.utilization + load.lag / catchUpSeconds) / drain - TOLERANCE);
+    // Replicas beyond the partitions holding lag help only with what keeps arriving.
+    const useful = Math.max(load.laggingPartitions, Math.ceil(load.arrivalPerSec / options.utilization / drain - TOLERANCE));
+    return Math.max(busy, Math.min(needed, useful));
+  }
+  const byLag = Math.min(Math.ceil(load.lag / policy.lagThreshold - TOLERANCE), Math.max(1, load.laggingPartitions));
+  return Math.max(busy, byLag);
 }
 
 function bounds(policy: ScalingPolicy): { lower: number; upper: number } {
@@ -119,6 +154,7 @@ export function decide(input: DeciderInput): Decision {
   const done = (desired: number, reason: string): Decision => {
     const changed = desired !== current;
     if (changed) memory.lastChangeAt = now;
+    if (desired < current) memory.lastDownAt = now;
     memory.desired = desired;
     return { desired, reason, changed, memory, load: panic, drainPerReplicaPerSec: drain };
   };
@@ -128,7 +164,7 @@ export function decide(input: DeciderInput): Decision {
   // From zero: one reading is enough.
   if (current === 0) {
     if (latest.lag > policy.activationLagThreshold) {
-      const wanted = clamp(wantedReplicas(panic, drain, policy), Math.max(1, lower), upper);
+      const wanted = clamp(wantedReplicas(panic, drain, policy, { catchUpSeconds: policy.stableWindowMs / 10_000, utilization: SCALE_UP_UTILIZATION }), Math.max(1, lower), upper);
       memory.lastWantedAtLeastAt = now;
       return done(wanted, `activation: lag ${latest.lag} above ${policy.activationLagThreshold}`);
     }
@@ -136,12 +172,26 @@ export function decide(input: DeciderInput): Decision {
     return done(0, "idle");
   }
 
-  const stableWanted = wantedReplicas(stable, drain, policy);
-  const panicWanted = wantedReplicas(panic, drain, policy);
-  if (stableWanted >= current) memory.lastWantedAtLeastAt = now;
+  const stableSeconds = policy.stableWindowMs / 1_000;
+  const stableWanted = wantedReplicas(stable, drain, policy, { catchUpSeconds: stableSeconds, utilization: SCALE_UP_UTILIZATION });
+  const panicWanted = wantedReplicas(panic, drain, policy, { catchUpSeconds: stableSeconds / 10, utilization: SCALE_UP_UTILIZATION });
+  // What scale-down may go to: headroom over the stable window, and never below what the panic window wants now.
+  const downWanted = Math.max(wantedReplicas(stable, drain, policy, { catchUpSeconds: stableSeconds, utilization: SCALE_DOWN_UTILIZATION }), panicWanted);
+  if (downWanted >= current) memory.lastWantedAtLeastAt = now;
+  // Replicas just started are not ready yet: asking again now would stack one rebalance on another.
+  const starting = ready < current && now - memory.lastChangeAt < policy.minChangeIntervalMs;
 
-  // Panic (KPA): the panic window asks for at least twice the ready replicas.
-  if (healthy && panicWanted >= 2 * Math.max(1, ready) && panicWanted > lower) {
+  // Panic (KPA): the panic window asks for at least twice the ready replicas, and the replicas there are
+  // would not clear the backlog within the panic window at the pace they go now. Every change stops the
+  // whole group for a moment (an eager rebalance), and the records that arrive meanwhile show up as lag:
+  // a backlog the replicas clear in a second once the group resumes must not ask for replicas, and for
+  // `minChangeIntervalMs` after a scale-down, nothing is read as a surge (else each step down would
+  // panic straight back up).
+  const pace = lastInterval(samples);
+  const gaining = pace.drainPerSec - pace.arrivalPerSec;
+  const clearsInPanicWindow = latest.lag === 0 || (gaining > 0 && latest.lag / gaining <= policy.stableWindowMs / 10_000);
+  const afterScaleDown = now - memory.lastDownAt < policy.minChangeIntervalMs;
+  if (healthy && panicWanted >= 2 * Math.max(1, ready) && panicWanted > lower && !clearsInPanicWindow && !afterScaleDown) {
     memory.mode = "panic";
     memory.panicUntil = now + policy.stableWindowMs;
     memory.lastWantedAtLeastAt = now;
@@ -151,6 +201,7 @@ export function decide(input: DeciderInput): Decision {
 
   if (memory.mode === "panic") {
     const target = clamp(Math.max(current, panicWanted), lower, upper);
+    if (target > current && starting) return done(current, `panic: ${current - ready} replicas still starting`);
     if (target > current) return done(target, `panic: lag ${Math.round(panic.lag)}, ${round(panic.arrivalPerSec)}/s arriving wants ${panicWanted}, ${ready} ready`);
     return done(current, "panic: holding until a stable window is calm");
   }
@@ -162,18 +213,28 @@ export function decide(input: DeciderInput): Decision {
   }
 
   // A failing downstream (breaker open) gets no more replicas: they would only fail too.
-  const target = clamp(healthy ? stableWanted : Math.min(stableWanted, current), Math.max(1, lower), upper);
-  if (target > current) {
-    if (sinceChange < policy.minChangeIntervalMs) return done(current, `scale-up to ${target} waits minChangeIntervalMs`);
-    return done(target, `lag ${Math.round(stable.lag)}, ${round(stable.arrivalPerSec)}/s arriving over the stable window wants ${stableWanted}`);
+  const up = clamp(healthy ? stableWanted : Math.min(stableWanted, current), Math.max(1, lower), upper);
+  if (up > current) {
+    if (sinceChange < policy.minChangeIntervalMs) return done(current, `scale-up to ${up} waits minChangeIntervalMs`);
+    return done(up, `lag ${Math.round(stable.lag)}, ${round(stable.arrivalPerSec)}/s arriving over the stable window wants ${stableWanted}`);
   }
-  if (target < current) {
+  const down = clamp(downWanted, Math.max(1, lower), upper);
+  if (down < current) {
     const calmFor = now - memory.lastWantedAtLeastAt;
     if (calmFor < policy.stableWindowMs || sinceChange < policy.minChangeIntervalMs) return done(current, "scale-down waits for a calm stable window");
-    const next = Math.max(target, Math.ceil(current / 2));
-    return done(next, `the stable window wants ${stableWanted} (lag ${Math.round(stable.lag)}, ${round(stable.arrivalPerSec)}/s arriving)`);
+    // The stable window trails a rising load: no step down while arrivals are above its mean.
+    if (panic.arrivalPerSec > stable.arrivalPerSec) return done(current, "scale-down waits: arrivals are rising");
+    const next = Math.max(down, Math.ceil(current / 2));
+    return done(next, `the stable window wants ${down} (lag ${Math.round(stable.lag)}, ${round(stable.arrivalPerSec)}/s arriving)`);
   }
   return done(current, "steady");
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
+
+/** Arrival and drain over the last interval between two readings: the group's pace right now. */
+function lastInterval(samples: readonly LoadSample[]): { arrivalPerSec: number; drainPerSec: number } {
+  if (samples.length < 2) return { arrivalPerSec: 0, drainPerSec: 0 };
+  const load = windowLoad(samples.slice(-2));
+  return { arrivalPerSec: load.arrivalPerSec, drainPerSec: load.drainPerSec };
+}

@@ -47,8 +47,8 @@ const MIN_SATURATED_INTERVALS = 3;
  * The drain rate one replica has shown while it had a backlog: records finished per second per ready
  * replica, the median over the intervals in which the backlog never ran dry (lag at both ends at least
  * what was finished in between), so a replica that merely keeps up, or that waits for records, does not
- * pass for a slow one. The median ignores the intervals lost to a rebalance. Null until enough
- * intervals were saturated.
+ * pass for a slow one; intervals in which nothing was finished (a rebalance's pause) are left out, and
+ * the median ignores what is left of such pauses. Null until enough intervals were saturated.
  */
 export function drainPerReplica(window: readonly LoadSample[]): number | null {
   const rates: number[] = [];
@@ -56,7 +56,8 @@ export function drainPerReplica(window: readonly LoadSample[]): number | null {
     const [before, after] = [window[i - 1]!, window[i]!];
     const drained = after.committed - before.committed;
     const seconds = (after.at - before.at) / 1_000;
-    if (seconds <= 0 || drained < 0 || before.ready === 0 || after.ready !== before.ready) continue;
+    // A group that finished nothing was stopped (a rebalance, a breaker): that says nothing of a replica's speed.
+    if (seconds <= 0 || drained <= 0 || before.ready === 0 || after.ready !== before.ready) continue;
     if (Math.min(before.lag, after.lag) < Math.max(1, drained)) continue;
     rates.push(drained / seconds / after.ready);
   }

@@ -16,7 +16,7 @@ function cell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 }
 
-function table(columns: string[], rows: string[][]): string {
+export function table(columns: string[], rows: string[][]): string {
   const head = `| ${columns.map(cell).join(" | ")} |`;
   const rule = `|${columns.map(() => "---").join("|")}|`;
   return [head, rule, ...rows.map((row) => `| ${row.map(cell).join(" | ")} |`)].join("\n");

@@ -22,10 +22,13 @@ import { coldStart } from "./scenarios/cold-start.js";
 import { latency } from "./scenarios/latency.js";
 import { memory } from "./scenarios/memory.js";
 import { sandboxOverhead } from "./scenarios/sandbox-overhead.js";
+import { scaleOut } from "./scenarios/scale-out.js";
+import { scalerSimulation } from "./scenarios/scaler-simulation.js";
 import { slowHandler } from "./scenarios/slow-handler.js";
 import { throughput } from "./scenarios/throughput.js";
 
-const SCENARIOS: Scenario[] = [throughput, latency, slowHandler, sandboxOverhead, coldStart, memory];
+// The simulation comes after scale-out, whose measured figures (a replica's rate, a rebalance's pause) it uses.
+const SCENARIOS: Scenario[] = [throughput, latency, slowHandler, sandboxOverhead, coldStart, memory, scaleOut, scalerSimulation];
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));

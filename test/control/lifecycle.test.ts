@@ -145,8 +145,14 @@ export default defineFunction({
   });
 
   it("serves metrics per function and its OpenAPI document", async () => {
+    // The function may have scaled to zero while idle: the record brings a replica back. Counters survive that.
+    const before = (await eddy.api("GET", "/v1/functions/lc-race")).body.stats.processed as number;
     await produce("lc-race-in", [{ key: "m", value: "m" }]);
-    expect(await eventually(async () => (await eddy.api("GET", "/v1/functions/lc-race")).body.stats.processed >= 1)).toBe(true);
+    const done = async () => {
+      const status = (await eddy.api("GET", "/v1/functions/lc-race")).body;
+      return status.stats.processed > before && status.lag.total === 0 && status.replicas.ready === 1;
+    };
+    expect(await eventually(done)).toBe(true);
     const metrics = await (await fetch(`${eddy.url}/metrics`)).text();
     expect(metrics).toMatch(/eddy_invocations_total\{function="lc-race"\} [1-9]/);
     expect(metrics).toMatch(/eddy_consumer_lag\{function="lc-race"\} 0/);

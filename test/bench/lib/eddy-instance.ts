@@ -6,6 +6,9 @@ import { fileURLToPath } from "node:url";
 import { sleep } from "./progress.js";
 
 /** The repository root, from dist/test/bench/lib/. */
+/** One replica, whatever the lag. */
+export const ONE_REPLICA = { minReplicas: 1, maxReplicas: 1 };
+
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 const EDDY_MAIN = path.join(ROOT, "dist/runtime/cli/main.js");
 const START_TIMEOUT_MS = 60_000;
@@ -133,9 +136,13 @@ export class EddyInstance {
     return { status: response.status, body: parsed };
   }
 
-  /** Deploys a function from source; throws with Eddy's answer when it is not 200/201. */
-  async deploy(source: string, config?: Record<string, unknown>): Promise<{ name: string; version: number; config: Record<string, unknown> }> {
-    const answer = await this.api("POST", "/v1/functions", config === undefined ? { source } : { source, config });
+  /**
+   * Deploys a function from source; throws with Eddy's answer when it is not 200/201. Unless `config`
+   * sets `scaling`, the function runs exactly one replica: the scenarios compare one replica with one
+   * bare consumer (the scale-out scenario sets its own).
+   */
+  async deploy(source: string, config: Record<string, unknown> = {}): Promise<{ name: string; version: number; config: Record<string, unknown> }> {
+    const answer = await this.api("POST", "/v1/functions", { source, config: { scaling: ONE_REPLICA, ...config } });
     if (answer.status !== 201 && answer.status !== 200) {
       throw new Error(`deploy answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 1_000)}`);
     }

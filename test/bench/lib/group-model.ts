@@ -7,7 +7,7 @@ import type { LoadSample } from "../../../runtime/scaler/load-sample.js";
 export interface GroupModelOptions {
   /** Partitions of the function's topic: more replicas than these idle. */
   partitions: number;
-  /** Records one replica finishes per second at most, spread over the partitions it owns. */
+  /** Records one replica finishes per second at most. */
   capacityPerReplica: number;
   /** The whole group stops draining this long on every change of membership (eager rebalance). */
   rebalancePauseMs: number;
@@ -21,6 +21,15 @@ export interface GroupModelOptions {
   commitDelayMs: number;
   /** The model's time step; every other duration is rounded to whole ticks. */
   tickMs: number;
+  /**
+   * How joined replicas share the partitions' backlog.
+   * - "pooled": the group drains min(replicas, partitions) × capacity, from any partition (the brief's
+   *   model: effective replicas = min(R, P)).
+   * - "round-robin": each replica drains only the partitions assigned to it (partition p to replica
+   *   p mod R), as Kafka's assignors do: with even keys on 6 partitions, 4 or 5 replicas keep up with no
+   *   more than 3, because one of them owns two partitions.
+   */
+  assignment: "pooled" | "round-robin";
 }
 
 export const DEFAULT_MODEL: Omit<GroupModelOptions, "capacityPerReplica" | "rebalancePauseMs"> = {
@@ -28,6 +37,7 @@ export const DEFAULT_MODEL: Omit<GroupModelOptions, "capacityPerReplica" | "reba
   startupMs: 1_000,
   commitDelayMs: 250,
   tickMs: 250,
+  assignment: "pooled",
 };
 
 /** Records expected to arrive in [fromMs, toMs) of simulated time (fractions allowed; the model keeps whole records). */
@@ -37,11 +47,14 @@ interface Replica {
   /** When it joins the group (its process has started). */
   joinsAt: number;
   joined: boolean;
-  /** Capacity it had but could not use as a whole record in the last tick, carried only while it is saturated. */
+}
+
+/** Capacity that could not be used as a whole record in the last tick, carried only while saturated. */
+interface Carry {
   carry: number;
 }
 
-/** What happened over a run, for the report. Lag integrals are in record-milliseconds. */
+/** What happened over a run, for the report. */
 export interface GroupTotals {
   arrived: number;
   /** Membership changes that paused a non-empty group. */
@@ -50,16 +63,16 @@ export interface GroupTotals {
   pausedMs: number;
   /** Replica processes alive (starting or joined) integrated over time. */
   replicaMs: number;
-  lagMs: number;
+  /** Backlog integrated over time (record-milliseconds): over `arrived`, the mean wait of a record until finished. */
+  backlogMs: number;
 }
 
 /**
  * One consumer group on `partitions` partitions, stepped in ticks of `tickMs`.
  *
  * - Arrivals are spread evenly over the partitions (keyed records hash evenly), in whole records.
- * - Each joined replica finishes at most `capacityPerReplica` records/s over the partitions it owns
- *   (round-robin assignment, so with more replicas than partitions the extra ones idle, and with 4
- *   replicas on 6 partitions two replicas carry two partitions each, as Kafka's assignors do).
+ * - Each joined replica finishes at most `capacityPerReplica` records/s; replicas beyond the partition
+ *   count idle. `assignment` says whether the capacity is pooled or bound to assigned partitions.
  * - Every change of membership (a replica joining after `startupMs`, or one leaving) pauses the whole
  *   group for `rebalancePauseMs` (eager protocol: every member revokes everything). A change while a
  *   pause is under way restarts the pause and is counted with it, as a member that joins during the
@@ -77,8 +90,10 @@ export class GroupModel {
   private readonly finishedHistory: number[][] = [];
   private committedNow: number[];
   private replicas: Replica[] = [];
+  /** Per partition-owner (round-robin: the replica's index among the joined) or the whole group (pooled). */
+  private carries: Carry[] = [];
   private pausedUntil = 0;
-  readonly totals: GroupTotals = { arrived: 0, rebalances: 0, pausedMs: 0, replicaMs: 0, lagMs: 0 };
+  readonly totals: GroupTotals = { arrived: 0, rebalances: 0, pausedMs: 0, replicaMs: 0, backlogMs: 0 };
 
   constructor(
     readonly options: GroupModelOptions,
@@ -105,18 +120,24 @@ export class GroupModel {
     return this.replicas.filter((r) => r.joined).length;
   }
 
+  /** What the scalers read: records not yet committed. */
   get lag(): number {
     return sum(this.partitionLags());
   }
 
-  get paused(): boolean {
-    return this.nowMs < this.pausedUntil && this.ready > 0;
+  /**
+   * Records arrived and not yet finished: what a user waits on. Lag is this plus the records finished in
+   * the last `commitDelayMs`, so a group that keeps up at a high rate shows lag (rate × commit delay) but
+   * no backlog.
+   */
+  get backlog(): number {
+    return sum(this.ended) - sum(this.finished);
   }
 
   /** The scaler's decision, effective now: new replicas start (and join `startupMs` later); the newest go first. */
   setReplicas(count: number): void {
     const target = Math.max(0, Math.floor(count));
-    while (this.replicas.length < target) this.replicas.push({ joinsAt: this.nowMs + this.options.startupMs, joined: false, carry: 0 });
+    while (this.replicas.length < target) this.replicas.push({ joinsAt: this.nowMs + this.options.startupMs, joined: false });
     if (this.replicas.length > target) {
       const leaving = this.replicas.splice(target);
       if (leaving.some((r) => r.joined) && this.ready > 0) this.rebalance();
@@ -142,14 +163,17 @@ export class GroupModel {
       this.ended[p] = Math.floor(this.expected[p]! + 1e-9);
     }
 
-    const joined = this.replicas.filter((r) => r.joined);
-    const paused = from < this.pausedUntil && joined.length > 0;
-    if (!paused) {
-      joined.forEach((replica, index) => {
-        const owned: number[] = [];
-        for (let p = index; p < partitions; p += joined.length) owned.push(p);
-        this.drain(replica, owned);
-      });
+    const joined = this.replicas.filter((r) => r.joined).length;
+    const paused = from < this.pausedUntil && joined > 0;
+    if (!paused && joined > 0) {
+      const all = Array.from({ length: partitions }, (_, p) => p);
+      if (this.options.assignment === "pooled") {
+        this.drain(this.carry(0), all, Math.min(joined, partitions) * this.options.capacityPerReplica);
+      } else {
+        for (let index = 0; index < Math.min(joined, partitions); index += 1) {
+          this.drain(this.carry(index), all.filter((p) => p % joined === index), this.options.capacityPerReplica);
+        }
+      }
     }
 
     // Committed positions trail the finished ones by the commit delay.
@@ -161,7 +185,7 @@ export class GroupModel {
     this.nowMs = to;
     if (paused) this.totals.pausedMs += tickMs;
     this.totals.replicaMs += this.replicas.length * tickMs;
-    this.totals.lagMs += this.lag * tickMs;
+    this.totals.backlogMs += this.backlog * tickMs;
   }
 
   /** The observer's reading now, as `readGroup` makes it, at `epochMs + now`. */
@@ -185,14 +209,20 @@ export class GroupModel {
   private rebalance(): void {
     if (this.nowMs >= this.pausedUntil) this.totals.rebalances += 1;
     this.pausedUntil = this.nowMs + this.options.rebalancePauseMs;
+    // A new assignment: what an owner carried belongs to the old one.
+    this.carries = [];
+  }
+
+  private carry(index: number): Carry {
+    return (this.carries[index] ??= { carry: 0 });
   }
 
   /**
-   * A replica spends one tick's capacity on its partitions' backlogs, evenly (what a fair fetch loop
-   * does), giving what a short backlog leaves over to the others. Whole records only.
+   * One tick of `perSecond` capacity spent on the backlogs of `owned` partitions, evenly (what a fair
+   * fetch loop does), giving what a short backlog leaves over to the others. Whole records only.
    */
-  private drain(replica: Replica, owned: number[]): void {
-    const budget = replica.carry + (this.options.capacityPerReplica * this.options.tickMs) / 1_000;
+  private drain(holder: Carry, owned: number[], perSecond: number): void {
+    const budget = holder.carry + (perSecond * this.options.tickMs) / 1_000;
     let left = Math.floor(budget);
     const whole = left;
     const backlog = (p: number) => this.ended[p]! - this.finished[p]!;
@@ -212,7 +242,7 @@ export class GroupModel {
       }
     }
     // Unused capacity is not banked: only a replica that had work for all of it keeps the fraction.
-    replica.carry = order.length > 0 && left === 0 ? budget - whole : 0;
+    holder.carry = order.length > 0 && left === 0 ? budget - whole : 0;
   }
 }
 

@@ -38,10 +38,12 @@ export function syntheticTraces(capacity: number): LoadTrace[] {
     loadStartMs: START_MS,
     arrivals: fromRate((ms) => (ms >= START_MS && ms < 20 * MINUTE ? 5 * capacity : 0)),
   };
-  const spikeAt = 5 * MINUTE;
+  // Late enough that both scalers have settled on the base load (KEDA's scale-down stabilization after
+  // its start is 5 min): the spike meets each scaler's steady state, not the tail of its start.
+  const spikeAt = 10 * MINUTE;
   const spike: LoadTrace = {
     id: "spike",
-    description: `0.5× capacity throughout, with 30 s at 8× at 5 min (measured from the spike)`,
+    description: `0.5× capacity throughout, with 30 s at 8× at 10 min (measured from the spike)`,
     durationMs: DURATION_MS,
     loadStartMs: spikeAt,
     arrivals: fromRate((ms) => (ms >= spikeAt && ms < spikeAt + 30_000 ? 8 * capacity : 0.5 * capacity)),

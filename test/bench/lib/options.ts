@@ -35,7 +35,7 @@ export const QUICK_SIZES: BenchSizes = {
   memory: { functions: [1, 2], settleMs: 1_000 },
 };
 
-export const SCENARIO_IDS = ["throughput", "latency", "slow-handler", "sandbox-overhead", "cold-start", "memory"] as const;
+export const SCENARIO_IDS = ["throughput", "latency", "slow-handler", "sandbox-overhead", "cold-start", "memory", "scale-out", "scaler-simulation"] as const;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const quick = argv.includes("--quick");
