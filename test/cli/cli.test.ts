@@ -41,6 +41,7 @@ describe("the eddy CLI against a running Eddy", () => {
     const get = await eddyCli("get", "cli-echo");
     expect(get.code).toBe(0);
     expect(get.stdout).toMatch(/^cli-echo v1: running, replicas 1\/1, circuit closed/);
+    expect(get.stdout).toMatch(/^scaler stable: [\d.]+\/s arriving, (per-replica rate not measured yet|[\d.]+\/s per replica)/m);
   });
 
   it("invokes as a dry run and exits 1 when the function fails", async () => {
@@ -124,15 +125,17 @@ describe("the eddy CLI against a running Eddy", () => {
     expectUserError(await eddyCli("get", "Not_A_Name"), "eddy: invalid function name");
   });
 
-  it("runs one replica of a function with `eddy worker --function`, beside Eddy's own", async () => {
+  it("runs one replica of a function with `eddy worker --function --replica`, beside Eddy's own", async () => {
     const fixture = await readFile(FIXTURE, "utf8");
     const code = fixture.replace('name: "cli-echo"', 'name: "cli-worker"').replace('topics: ["cli-in"]', 'topics: ["cli-w-in"]').replace('"cli-out"', '"cli-w-out"');
     expect((await eddy.api("POST", "/v1/functions", { source: code })).status).toBe(201);
-    const worker = spawn(process.execPath, ["--no-node-snapshot", EDDY_MAIN, "worker", "--function", "cli-worker"], { env: { ...process.env, ...eddy.env } });
+    const worker = spawn(process.execPath, ["--no-node-snapshot", EDDY_MAIN, "worker", "--function", "cli-worker", "--replica", "3"], { env: { ...process.env, ...eddy.env } });
     let log = "";
     worker.stderr.on("data", (c: Buffer) => (log += c.toString()));
     const exited = new Promise<number | null>((resolve) => worker.once("exit", (code) => resolve(code)));
     expect(await eventually(async () => log.includes('"worker ready"'), 30_000)).toBe(true);
+    // The replica index it was given (its transactional id under exactly-once) reached its worker.
+    expect(log).toMatch(/"replica":3,"msg":"worker ready"/);
     // Two members of the group now share the partitions; every record is processed.
     await produce("cli-w-in", Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `w${i}` })));
     const out = await consumeAll("cli-w-out", 20, { settleMs: 1_000 });

@@ -26,6 +26,13 @@ describe("scaling to zero and back, and holding steady, on the real broker", () 
     expect(await workerPids(eddy), "no worker process at zero").toEqual([]);
     // Lag is still read at zero replicas (from Kafka, with no consumer).
     expect(idle.at(-1)!.lag.partitions).toHaveLength(3);
+    // What KEDA's metrics-api scaler reads, and what Prometheus scrapes.
+    expect((await eddy.api("GET", `/v1/functions/${name}/scale`)).body).toEqual({ name, desiredReplicas: 0, lag: 0, arrivalPerSec: 0 });
+    const metrics = await (await fetch(`${eddy.url}/metrics`)).text();
+    expect(metrics).toContain(`eddy_replicas{function="${name}",kind="desired"} 0`);
+    expect(metrics).toMatch(new RegExp(`eddy_scaling_decisions_total\\{function="${name}"\\} [1-9]`));
+    expect(metrics).toContain(`eddy_arrival_rate{function="${name}"} 0`);
+    expect(metrics).toContain(`eddy_scaler_panic{function="${name}"} 0`);
 
     const sentAt = Date.now();
     await produceMessages(topic, [{ key: "wake", value: "1" }]);
@@ -36,6 +43,10 @@ describe("scaling to zero and back, and holding steady, on the real broker", () 
     expect(awake.at(-1)!).toMatchObject({ state: "running", replicas: { desired: 1, ready: 1 } });
     expect(awake.at(-1)!.scaler.lastChange).toMatchObject({ from: 0, to: 1 });
     expect(awake.at(-1)!.scaler.lastChange.reason).toMatch(/^activation/);
+    expect((await eddy.api("GET", `/v1/functions/${name}/scale`)).body).toMatchObject({ name, desiredReplicas: 1, lag: 0 });
+    const logs = (await eddy.api("GET", `/v1/functions/${name}/logs`)).body.lines.map((l: { message: string }) => l.message);
+    expect(logs).toContainEqual(expect.stringMatching(/^scaled 1 → 0: idle/));
+    expect(logs).toContainEqual(expect.stringMatching(/^scaled 0 → 1: activation/));
     await reader.stop();
   }, 120_000);
 
