@@ -126,10 +126,13 @@ const clamp = (n: number, lower: number, upper: number) => Math.min(upper, Math.
  * Knative's KPA, adapted to consumer lag (SPEC §7). Pure: the same input gives the same decision.
  *
  * - Stable mode follows the stable window. Scale-up waits `minChangeIntervalMs` after the last change;
- *   scale-down waits until the stable window has wanted fewer replicas for a whole window, and at most
- *   halves the count per step.
- * - Panic: when the panic window (a tenth of the stable one) wants at least twice the ready replicas, the
- *   count jumps there at once and does not go down until a stable window has passed without that.
+ *   scale-down waits until the stable window has allowed fewer replicas (with headroom, and not below
+ *   what the panic window wants) for a whole window, not while arrivals rise, and at most halves the
+ *   count per step.
+ * - Panic: when the panic window (a tenth of the stable one) wants at least twice the ready replicas and
+ *   the ready ones would not clear the backlog within it, the count jumps there at once and does not go
+ *   down until a stable window has passed without that. Not right after a scale-down, whose own
+ *   rebalance leaves a backlog, and not again while the replicas it asked for are still starting.
  * - From zero: lag above `activationLagThreshold` starts replicas at once (as many as the lag asks for,
  *   so a burst does not pay a second rebalance). To zero: `scaleToZeroAfterMs` with no lag and no records.
  */

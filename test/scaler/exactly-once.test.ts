@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EddyProcess } from "../helpers/eddy-process.js";
 import { testKafka } from "../helpers/kafka.js";
-import { ensureTopic, LiveReader, produceMessages, startEddy, stopEddy, tally, unique, waitReady, workerPids } from "../dispatcher/support.js";
+import { ensureTopic, eventually, LiveReader, produceMessages, startEddy, stopEddy, tally, unique, waitReady, workerPids } from "../dispatcher/support.js";
 import { cpuBound, deployWith, FAST_SCALING, watchStatus } from "./support.js";
 
 const PARTITIONS = 3;
@@ -76,6 +76,8 @@ describe("exactly-once across scaling, on the real broker", () => {
 
     const down = await watchStatus(eddy, name, (s) => s.replicas.desired === 1 && s.replicas.ready === 1, 60_000, 500);
     expect(down.at(-1)!.replicas).toEqual({ desired: 1, ready: 1 });
+    // Scale-down drained the highest indices: the replica left is the first one (index 0), never restarted.
+    expect(await eventually(async () => JSON.stringify(await workerPids(eddy)) === JSON.stringify(before), 30_000)).toBe(true);
 
     // Each replica index had its own transactional id on the broker: eddy-tx.<group>.<index>.
     expect(await brokerTransactionalIds(`eddy-tx.${prefix}.${name}.`)).toEqual([0, 1, 2].map((i) => `eddy-tx.${prefix}.${name}.${i}`));
