@@ -219,7 +219,7 @@ export function simulateAll(options: SimulationOptions = simulationOptions()): S
     notes: [
       `Model figures: capacity ${model.capacityPerReplica} records/s per replica from ${options.capacityPerReplica.source}; rebalance pause ${model.rebalancePauseMs} ms from ${options.rebalancePauseMs.source}; ` +
         `assignment "${model.assignment}" from ${options.assignment.source}. ` +
-        "Set EDDY_SIM_CAPACITY and EDDY_SIM_REBALANCE_MS to measured figures (the bench passes none between scenarios), EDDY_SIM_ASSIGNMENT=round-robin to bind replicas to partitions.",
+        "EDDY_SIM_CAPACITY and EDDY_SIM_REBALANCE_MS override the figures, EDDY_SIM_ASSIGNMENT=round-robin binds replicas to partitions.",
       "Both scalers run on the same model with the same figures; KEDA's poll and the HPA's sync are placed at their mean delay after the load starts (15 s and 7.5 s).",
       ...verdicts(results),
     ],
