@@ -3,6 +3,7 @@ import { EddyError } from "../eddy-error.js";
 import { bundleEntryFile } from "../sandbox/bundler.js";
 import { callApi } from "./api-client.js";
 import { configFor, progress, wantsJson } from "./context.js";
+import { secretsFromOptions } from "./secret-input.js";
 
 interface Deployed {
   name: string;
@@ -16,8 +17,10 @@ export function registerDeployCommand(program: Command): void {
     .description("bundle a function locally (resolving this project's node_modules) and deploy it")
     .option("--name <name>", "deploy under this name instead of the one in the code")
     .option("--env <K=V...>", "a variable visible as ctx.env (repeatable)")
-    .action(async (file: string, options: { name?: string; env?: string[] }, command: Command) => {
+    .option("--secret <K=V|K...>", "a write-only variable (repeatable); a bare NAME reads its value from $NAME or standard input")
+    .action(async (file: string, options: { name?: string; env?: string[]; secret?: string[] }, command: Command) => {
       const config = configFor(command);
+      const secrets = options.secret ? await secretsFromOptions(options.secret) : undefined;
       const bad = (options.env ?? []).find((kv) => !/^[^=]+=/.test(kv));
       if (bad !== undefined) throw new EddyError("EDDY_CLI_BAD_ENV", `--env: expected NAME=value, got ${bad}`, { userError: true });
       progress(`Bundling ${file}…`);
@@ -28,6 +31,7 @@ export function registerDeployCommand(program: Command): void {
         bundle,
         ...(options.name ? { config: { name: options.name } } : {}),
         ...(options.env ? { env } : {}),
+        ...(secrets ? { secrets } : {}),
       });
       process.stdout.write(
         wantsJson(command) ? `${JSON.stringify(deployed)}\n` : `deployed ${deployed.name} v${deployed.version} on ${deployed.config.topics.join(", ")}\n`,

@@ -16,6 +16,7 @@ import { registerReplayCommand } from "./replay.js";
 import { registerRmCommand } from "./rm.js";
 import { registerStartCommand } from "./start.js";
 import { registerVersionCommands } from "./versions.js";
+import { registerSecretCommands } from "./secret.js";
 import { registerWorkerCommand } from "./worker.js";
 
 const program = new Command("eddy")
@@ -44,6 +45,7 @@ registerRedriveCommand(program);
 registerVersionCommands(program);
 registerPauseCommands(program);
 registerProduceCommand(program);
+registerSecretCommands(program);
 registerWorkerCommand(program);
 
 program.parseAsync().catch((error: unknown) => {

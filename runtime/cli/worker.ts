@@ -1,9 +1,11 @@
 import os from "node:os";
 import type { Command } from "commander";
-import { FunctionRegistry } from "../control/registry.js";
+import { FunctionRegistry, type FunctionEntry } from "../control/registry.js";
 import { EddyError } from "../eddy-error.js";
 import { createKafka } from "../kafka/client.js";
 import { log } from "../log.js";
+import { canOpen, secretKeyMismatch } from "../secrets/sealed-secrets.js";
+import { loadSecretKey } from "../secrets/secret-key.js";
 import { WorkerSupervisor } from "../worker/supervisor.js";
 import { configFor } from "./context.js";
 import { kafkaConnectionFor } from "./kafka-connection.js";
@@ -25,15 +27,22 @@ export function registerWorkerCommand(program: Command): void {
       const replicaIndex = replicaIndexOf(options.replica, os.hostname());
       const connection = await kafkaConnectionFor(config);
       const registry = await FunctionRegistry.open(createKafka(connection, `eddy-worker-${name}`), `${config.topicPrefix}functions`);
-      const supervisor = new WorkerSupervisor({ kafka: connection, topicPrefix: config.topicPrefix, logLevel: config.logLevel, replicaIndex });
+      const secretKey = await loadSecretKey(config.secretKey, config.dataDir);
+      const supervisor = new WorkerSupervisor({ kafka: connection, topicPrefix: config.topicPrefix, logLevel: config.logLevel, replicaIndex, secretKey });
       const follow = (task: Promise<void>) => void task.catch((error: unknown) => log.error({ err: error, function: name }, "could not apply a registry change"));
+      // A version whose secrets this key cannot open is not run (one clear error), as in the control plane.
+      const apply = (entry: FunctionEntry) => {
+        if (canOpen(secretKey, entry.record.secrets)) return supervisor.apply(entry.record, entry.paused);
+        log.error({ function: name }, secretKeyMismatch([name]).message);
+        return supervisor.remove(name);
+      };
       registry.onChange((changed, entry) => {
         if (changed !== name) return;
-        follow(entry ? supervisor.apply(entry.record, entry.paused) : supervisor.remove(name));
+        follow(entry ? apply(entry) : supervisor.remove(name));
         if (!entry) log.warn({ function: name }, "the function was deleted; waiting for it to be deployed again");
       });
       const entry = registry.entry(name);
-      if (entry) follow(supervisor.apply(entry.record, entry.paused));
+      if (entry) follow(apply(entry));
       else log.warn({ function: name }, "no such function in the registry yet; waiting for it to be deployed");
 
       let stopping = false;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deadLetterTopic, parseFunctionConfig } from "./function-config.js";
+import { deadLetterTopic, parseFunctionConfig, reservedSourceTopicProblems } from "./function-config.js";
 
 const minimal = { name: "order-confirmation", topics: ["orders"] };
 
@@ -73,5 +73,22 @@ describe("parseFunctionConfig", () => {
     const result = parseFunctionConfig({ name: "x", topics: ["t"], batch: { maxSize: 0, maxWaitMs: -5 }, concurrency: 0 });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.problems.map((p) => p.path).sort()).toEqual(["batch.maxSize", "batch.maxWaitMs", "concurrency"]);
+  });
+});
+
+describe("reservedSourceTopicProblems", () => {
+  it.each([
+    { topics: ["eddy.functions"], prefix: "eddy.", path: "topics.0", message: `"eddy.functions" is Eddy's function registry; functions cannot consume it` },
+    { topics: ["orders", "__consumer_offsets"], prefix: "eddy.", path: "topics.1", message: `"__consumer_offsets" is internal to Kafka` },
+    { topics: ["team.functions"], prefix: "team.", path: "topics.0", message: `"team.functions" is Eddy's function registry` },
+    { topics: ["team.tokens"], prefix: "team.", path: "topics.0", message: `belongs to Eddy (topics starting with "team.")` },
+  ])("refuses $topics under prefix $prefix, naming $path", ({ topics, prefix, path, message }) => {
+    const problems = reservedSourceTopicProblems(topics, prefix);
+    expect(problems.map((p) => p.path)).toEqual([path]);
+    expect(problems[0]!.message).toContain(message);
+  });
+
+  it("allows user topics and another function's dead-letter topic", () => {
+    expect(reservedSourceTopicProblems(["orders", "payments.dlt", "order-confirmation.dlt"], "eddy.")).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { parseEgressEntry } from "./egress.js";
 import { formatIssues, type FieldProblem } from "./field-problems.js";
+import { reservedTopicReason, reservedTopicsFor } from "./reserved-topics.js";
 
 /** An integer within bounds, with the message SPEC §3 shows: "expected an integer from 1 to 10000". */
 function integer(min: number, max: number) {
@@ -116,6 +117,18 @@ export function parseFunctionConfig(input: unknown): FunctionConfigResult {
   const result = functionConfigSchema.safeParse(input, { reportInput: true });
   if (result.success) return { ok: true, config: result.data };
   return { ok: false, problems: formatIssues(result.error.issues) };
+}
+
+/**
+ * Source topics a function may not consume (SPEC §6): Eddy's own (the registry would hand it every
+ * function's code) and Kafka's internal ones. Another function's dead-letter topic is allowed.
+ */
+export function reservedSourceTopicProblems(topics: string[], topicPrefix: string): FieldProblem[] {
+  const reserved = reservedTopicsFor(topicPrefix);
+  return topics.flatMap((topic, i) => {
+    const reason = reservedTopicReason(topic, reserved);
+    return reason === undefined ? [] : [{ path: `topics.${i}`, message: `${reason}; functions cannot consume it` }];
+  });
 }
 
 /** The dead-letter topic of a function, or null when it never dead-letters. */

@@ -12,6 +12,8 @@ export interface EddyConfig {
   port: number;
   host: string;
   apiToken: string | null;
+  /** EDDY_SECRET_KEY: the key that seals functions' secrets (else `<dataDir>/secret.key`, runtime/secrets/). */
+  secretKey: string | null;
   dataDir: string;
   topicPrefix: string;
   kafkaHome: string | null;
@@ -40,6 +42,7 @@ const envSchema = z.object({
   EDDY_PORT: z.coerce.number(error("expected a port number")).int().min(0).max(65_535, error("expected a port number")).optional(),
   EDDY_HOST: z.string().optional(),
   EDDY_API_TOKEN: z.string().optional(),
+  EDDY_SECRET_KEY: z.string().optional(),
   EDDY_DATA_DIR: z.string().optional(),
   EDDY_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/, error("expected characters allowed in topic names")).optional(),
   EDDY_KAFKA_HOME: z.string().optional(),
@@ -90,6 +93,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     port,
     host,
     apiToken: nonEmpty(flags.token) ?? e.EDDY_API_TOKEN ?? null,
+    secretKey: e.EDDY_SECRET_KEY ?? null,
     dataDir: path.resolve(nonEmpty(flags.dataDir) ?? e.EDDY_DATA_DIR ?? ".eddy"),
     topicPrefix: e.EDDY_TOPIC_PREFIX ?? "eddy.",
     kafkaHome: e.EDDY_KAFKA_HOME ?? null,

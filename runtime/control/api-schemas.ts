@@ -10,6 +10,12 @@ const stringMap = z.record(z.string(), text, { error: "expected an object of str
 const topicName = text.regex(/^[a-zA-Z0-9._-]{1,249}$/, { error: "expected a Kafka topic name" });
 const boolText = z.enum(["true", "false"], { error: 'expected "true" or "false"' });
 
+const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const SECRET_NAME_MESSAGE = "expected a variable name: letters, digits and _, not starting with a digit (at most 128)";
+export const secretName = text.regex(SECRET_NAME, { error: SECRET_NAME_MESSAGE });
+const secretValue = text.max(65_536, { error: "expected at most 65536 characters" });
+const secretMap = z.record(secretName, secretValue, { error: "expected an object of strings" });
+
 /** Routes that take no body accept none, or `{}`. */
 export const emptyBody = z.object({}).strict();
 
@@ -27,6 +33,7 @@ export const deployBody = z
     bundle: text.min(1, { error: "expected a bundle" }).optional().describe("A bundle prebuilt by the CLI"),
     config: configOverrides.optional().describe("Overrides of the configuration the code declares"),
     env: stringMap.optional().describe("Variables visible as ctx.env, merged over config.env"),
+    secrets: secretMap.optional().describe("Write-only variables: stored encrypted, visible to the function as ctx.env, never returned"),
   })
   .strict()
   .superRefine((body, ctx) => {
@@ -104,7 +111,12 @@ export const functionSummary = z.object({
   handler: z.enum(["handle", "handleBatch"]),
   deployedAt: z.string(),
   config: functionConfigSchema,
+  secrets: z.array(z.string()).describe("The names of the function's secrets (their values are never returned)"),
 });
+
+export const secretParams = z.object({ name: functionNameSchema, secret: secretName });
+export const secretBody = z.object({ value: secretValue }).strict();
+export const secretList = z.object({ name: z.string(), version: z.number().int(), secrets: z.array(z.string()) });
 
 export const functionList = z.object({ functions: z.array(functionSummary) });
 
@@ -147,6 +159,7 @@ export const functionStatus = functionSummary.extend({
   circuit: z.enum(["closed", "half-open", "open"]),
   stats: z.object({ processed: z.number(), failed: z.number(), retried: z.number(), deadLettered: z.number(), p50Ms: z.number(), p99Ms: z.number() }),
   scaler: scalerStatus,
+  problem: z.string().optional().describe("Why a deployed function does not run (e.g. its secrets were sealed with another key)"),
   redrive: redriveStatus.optional().describe("The latest redrive, if any"),
 });
 
@@ -154,7 +167,15 @@ export const versionList = z.object({
   name: z.string(),
   current: z.number().int(),
   versions: z.array(
-    z.object({ version: z.number().int(), current: z.boolean(), digest: z.string(), deployedAt: z.string(), handler: z.enum(["handle", "handleBatch"]), config: functionConfigSchema }),
+    z.object({
+      version: z.number().int(),
+      current: z.boolean(),
+      digest: z.string(),
+      deployedAt: z.string(),
+      handler: z.enum(["handle", "handleBatch"]),
+      config: functionConfigSchema,
+      secrets: z.array(z.string()).describe("Secret names only"),
+    }),
   ),
 });
 

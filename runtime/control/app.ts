@@ -8,6 +8,7 @@ import { functionsDocs, functionsRoutes } from "./functions-routes.js";
 import { logsDocs, logsRoutes } from "./logs-routes.js";
 import { openApiDocument, type RouteDoc } from "./openapi.js";
 import { operationsDocs, operationsRoutes } from "./operations-routes.js";
+import { secretsDocs, secretsRoutes } from "./secrets-routes.js";
 import { versionsDocs, versionsRoutes } from "./versions-routes.js";
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -27,6 +28,7 @@ export const routeDocs: RouteDoc[] = [
   ...versionsDocs,
   ...operationsDocs,
   ...logsDocs,
+  ...secretsDocs,
   { method: "get", path: "/v1/openapi.json", summary: "This document", responses: { 200: { description: "The OpenAPI 3.1 document" } } },
   { method: "get", path: "/metrics", summary: "Prometheus metrics (no token)", responses: { 200: { description: "Text exposition format", contentType: "text/plain" } } },
   { method: "get", path: "/healthz", summary: "Liveness (no token)", responses: { 200: { description: "Alive" } } },
@@ -70,6 +72,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/v1/functions", versionsRoutes(deps.service));
   app.route("/v1/functions", operationsRoutes(deps.service));
   app.route("/v1/functions", logsRoutes(deps.service));
+  app.route("/v1/functions", secretsRoutes(deps.service));
 
   app.notFound((c) => c.json({ error: { code: "EDDY_NOT_FOUND", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((error, c) => {

@@ -4,6 +4,8 @@ import type { EddyConfig } from "../config/load-config.js";
 import { createKafka, type KafkaConnection } from "../kafka/client.js";
 import { log } from "../log.js";
 import { Scaler } from "../scaler/scaler.js";
+import { canOpen, secretKeyMismatch } from "../secrets/sealed-secrets.js";
+import { loadSecretKey } from "../secrets/secret-key.js";
 import { WorkerSupervisor } from "../worker/supervisor.js";
 import { createApp } from "./app.js";
 import { Deployer } from "./deployer.js";
@@ -31,16 +33,18 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
   const admin = kafka.admin();
   await admin.connect();
   const registry = await FunctionRegistry.open(kafka, `${config.topicPrefix}functions`);
+  const secretKey = await loadSecretKey(config.secretKey, config.dataDir);
   const logs = new LogBook();
   const supervisor = new WorkerSupervisor({
     kafka: kafkaConnection,
     topicPrefix: config.topicPrefix,
     logLevel: config.logLevel,
+    secretKey,
     onFunctionLog: (name, line) => logs.append(name, { ...line, source: "function" }),
     onWorkerOutput: (name, line) => logs.appendWorkerOutput(name, line),
   });
-  const deployer = new Deployer(registry, kafka, admin, config.topicPrefix);
-  const redrives = new Redrives({ admin, kafka: kafkaConnection, topicPrefix: config.topicPrefix, logLevel: config.logLevel, logs });
+  const deployer = new Deployer(registry, kafka, admin, config.topicPrefix, secretKey);
+  const redrives = new Redrives({ admin, kafka: kafkaConnection, topicPrefix: config.topicPrefix, logLevel: config.logLevel, logs, secretKey });
   const scaler = new Scaler({
     admin,
     supervisor,
@@ -49,15 +53,38 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
     onChange: (name, change) =>
       logs.append(name, { at: change.at, level: "info", source: "eddy", message: `scaled ${change.from} → ${change.to}: ${change.reason}` }),
   });
-  const operations = new FunctionOperations({ registry, deployer, supervisor, scaler, redrives, logs, kafka, admin, topicPrefix: config.topicPrefix });
+  // Functions whose secrets were sealed with another key stay stopped (the others run), until their
+  // secrets are put again or Eddy restarts with the right key.
+  const unreadable = new Set<string>();
+  const operations = new FunctionOperations({
+    registry,
+    deployer,
+    supervisor,
+    scaler,
+    redrives,
+    logs,
+    kafka,
+    admin,
+    topicPrefix: config.topicPrefix,
+    secretKey,
+    problem: (name) => (unreadable.has(name) ? secretKeyMismatch([name]).message : undefined),
+  });
 
   const follow = (name: string, entry: FunctionEntry | null | undefined) => {
-    if (entry) scaler.follow(name);
+    const readable = !entry || canOpen(secretKey, entry.record.secrets);
+    if (readable) unreadable.delete(name);
+    else unreadable.add(name);
+    if (entry && readable) scaler.follow(name);
     else scaler.forget(name);
-    return entry ? supervisor.apply(entry.record, entry.paused) : supervisor.remove(name);
+    return entry && readable ? supervisor.apply(entry.record, entry.paused) : supervisor.remove(name);
   };
-  registry.onChange((name, entry) => void follow(name, entry).catch((error: unknown) => log.error({ err: error, function: name }, "could not apply a registry change")));
+  registry.onChange((name, entry) => {
+    const wasUnreadable = unreadable.has(name);
+    void follow(name, entry).catch((error: unknown) => log.error({ err: error, function: name }, "could not apply a registry change"));
+    if (unreadable.has(name) && !wasUnreadable) log.error({ function: name }, secretKeyMismatch([name]).message);
+  });
   for (const entry of registry.entries()) void follow(entry.record.name, entry).catch(() => {});
+  if (unreadable.size > 0) log.error({ functions: [...unreadable] }, secretKeyMismatch([...unreadable]).message);
 
   const app = createApp({ service: operations, token, ready: () => true });
   const server = await new Promise<ServerType>((resolve, reject) => {

@@ -1,13 +1,14 @@
 import { createHash } from "node:crypto";
 import type { Admin, Kafka } from "kafkajs";
-import { deadLetterTopic, parseFunctionConfig, type FunctionConfig } from "../config/function-config.js";
-import { consumerGroupId, type FunctionRecord } from "../config/function-record.js";
+import { deadLetterTopic, parseFunctionConfig, reservedSourceTopicProblems, type FunctionConfig } from "../config/function-config.js";
+import { consumerGroupId, type FunctionRecord, type SealedSecrets } from "../config/function-record.js";
 import { problemsToText } from "../config/field-problems.js";
 import { EddyError } from "../eddy-error.js";
 import { retryRetriable } from "../kafka/retry-retriable.js";
 import { ensureTopics, pinNewGroupOffsets } from "../kafka/topics.js";
 import { bundleFunction } from "../sandbox/bundler.js";
 import { inspectBundle } from "../sandbox/inspect-process.js";
+import { secretsFingerprint, updateSecrets } from "../secrets/sealed-secrets.js";
 import type { FunctionRegistry } from "./registry.js";
 
 /** What a deploy carries (SPEC §6 `POST /v1/functions`): exactly one of source, files+entry, or bundle. */
@@ -15,7 +16,7 @@ export type DeployRequest = (
   | { source: string; filename?: string }
   | { files: Record<string, string>; entry: string }
   | { bundle: string }
-) & { config?: Record<string, unknown>; env?: Record<string, string> };
+) & { config?: Record<string, unknown>; env?: Record<string, string>; secrets?: Record<string, string> };
 
 export interface DeployResult {
   record: FunctionRecord;
@@ -37,6 +38,14 @@ function mergeConfig(base: Record<string, unknown>, overrides: Record<string, un
   return merged;
 }
 
+/** What identifies a version's content: its code, its configuration and its secrets' keyed MACs (never their values). */
+function recordDigest(code: string, config: FunctionConfig, secrets: SealedSecrets | undefined): string {
+  const hash = createHash("sha256").update(code).update("\0").update(JSON.stringify(config));
+  // Without secrets the digest stays what it was before secrets existed, so an upgrade redeploys nothing.
+  if (secrets) hash.update("\0").update(secretsFingerprint(secrets));
+  return hash.digest("hex");
+}
+
 /**
  * Turns a deploy request into a stored version: bundle, load in a separate process to read the
  * definition, validate the configuration, prepare the topics and the consumer group, then write the
@@ -50,6 +59,8 @@ export class Deployer {
     private readonly kafka: Kafka,
     private readonly admin: Admin,
     private readonly topicPrefix: string,
+    /** Seals secrets (runtime/secrets/); the deployer never opens one. */
+    private readonly secretKey: Buffer,
   ) {}
 
   deploy(request: DeployRequest): Promise<DeployResult> {
@@ -93,18 +104,21 @@ export class Deployer {
     const withOverrides = mergeConfig(declared, request.config ?? {});
     if (request.env) withOverrides.env = { ...(isPlainObject(withOverrides.env) ? withOverrides.env : {}), ...request.env };
     const parsed = parseFunctionConfig(withOverrides);
-    if (!parsed.ok) {
-      throw new EddyError("EDDY_CONFIG_INVALID", `Invalid function configuration:\n${problemsToText(parsed.problems)}`, {
+    const problems = parsed.ok ? reservedSourceTopicProblems(parsed.config.topics, this.topicPrefix) : parsed.problems;
+    if (!parsed.ok || problems.length > 0) {
+      throw new EddyError("EDDY_CONFIG_INVALID", `Invalid function configuration:\n${problemsToText(problems)}`, {
         userError: true,
-        context: { details: parsed.problems },
+        context: { details: problems },
       });
     }
     const config = parsed.config;
-    const digest = createHash("sha256").update(code).update("\0").update(JSON.stringify(config)).digest("hex");
 
     // Another instance may have written since this one last read: version numbers come from the whole log.
     await this.registry.sync();
     const current = this.registry.get(config.name);
+    // A deploy keeps the secrets already set (as `wrangler deploy` does); the ones it names are set anew.
+    const secrets = updateSecrets(this.secretKey, config.name, current?.secrets, { set: request.secrets ?? {} });
+    const digest = recordDigest(code, config, secrets);
     if (current && current.digest === digest) return { record: current, changed: false };
 
     await this.prepareTopicsAndGroup(config);
@@ -115,11 +129,37 @@ export class Deployer {
       config,
       handler: info.handler,
       code,
+      ...(secrets ? { secrets } : {}),
       digest,
       deployedAt: new Date().toISOString(),
     };
     await this.registry.put(record);
     return { record, changed: true };
+  }
+
+  /**
+   * Sets or removes secrets of the current version without a new bundle: a new version with the same
+   * code and configuration (SPEC §6). Null when there is no such function; unchanged when nothing changed.
+   */
+  changeSecrets(name: string, change: { set?: Record<string, string>; remove?: string[] }): Promise<DeployResult | null> {
+    return this.serially(async () => {
+      await this.registry.sync();
+      const current = this.registry.get(name);
+      if (!current) return null;
+      const secrets = updateSecrets(this.secretKey, name, current.secrets, change);
+      const digest = recordDigest(current.code, current.config, secrets);
+      if (digest === current.digest) return { record: current, changed: false };
+      const { secrets: _old, ...rest } = current;
+      const record: FunctionRecord = {
+        ...rest,
+        ...(secrets ? { secrets } : {}),
+        version: this.registry.nextVersion(name),
+        digest,
+        deployedAt: new Date().toISOString(),
+      };
+      await this.registry.put(record);
+      return { record, changed: true };
+    });
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import { serializeForIpc } from "../sandbox/inspect-process.js";
 import { FunctionSandbox } from "../sandbox/function-sandbox.js";
+import { functionEnv } from "../secrets/function-env.js";
 import type { DryRunReply, DryRunRequest, DryRunLog } from "./dry-run.js";
 
 process.once("message", async (request: DryRunRequest) => {
@@ -14,7 +15,7 @@ process.once("message", async (request: DryRunRequest) => {
     const sandbox = await FunctionSandbox.create({
       code: request.code,
       memoryMb: request.memoryMb,
-      env: request.env,
+      env: request.secrets ? functionEnv(request.secrets.record, Buffer.from(request.secrets.key, "base64")) : request.env,
       function: request.function,
       onLog: (level, message) => logs.push({ level, message, at: new Date().toISOString() }),
       egress: request.egress,

@@ -23,6 +23,8 @@ export interface DryRunRequest {
   records: SandboxRecord[];
   egress: string[];
   topicPrefix: string;
+  /** The function's record and Eddy's secret key (base64), for the child to open its secrets into ctx.env. */
+  secrets?: { record: FunctionRecord; key: string };
 }
 
 export type DryRunReply =
@@ -89,7 +91,7 @@ function showValue(value: Uint8Array | null): { value: string | null; encoding?:
  * Runs the function once over `events` in a child process with the function's own limits, and reports
  * what it would have emitted and logged. Nothing is produced and no offset moves.
  */
-export async function dryRun(record: FunctionRecord, events: InvokeEvent[], topicPrefix: string): Promise<DryRunResponse> {
+export async function dryRun(record: FunctionRecord, events: InvokeEvent[], topicPrefix: string, secretKey?: Buffer): Promise<DryRunResponse> {
   const request: DryRunRequest = {
     code: record.code,
     memoryMb: record.config.memoryMb,
@@ -99,6 +101,7 @@ export async function dryRun(record: FunctionRecord, events: InvokeEvent[], topi
     records: toSandboxRecords(record, events),
     egress: record.config.egress,
     topicPrefix,
+    ...(record.secrets && secretKey ? { secrets: { record, key: secretKey.toString("base64") } } : {}),
   };
   const reply = await runChild(request, record.config.timeoutMs + LOAD_ALLOWANCE_MS);
   if (!reply.ok) {

@@ -6,6 +6,8 @@ export const controlErrorCodes = {
   EDDY_UNAUTHORIZED: 401,
   EDDY_NOT_FOUND: 404,
   EDDY_CONFLICT: 409,
+  /** A secret of the function was sealed with another key: it cannot be changed until the key is right. */
+  EDDY_SECRET_KEY_MISMATCH: 409,
   EDDY_BAD_REQUEST: 400,
   EDDY_CONFIG_INVALID: 400,
   EDDY_PAYLOAD_TOO_LARGE: 413,

@@ -27,6 +27,10 @@ export interface FunctionOperationsDeps {
   kafka: Kafka;
   admin: Admin;
   topicPrefix: string;
+  /** Seals secrets and lets the dry-run child open them; never used to open one here. */
+  secretKey: Buffer;
+  /** Why a function is stopped though deployed (its secrets cannot be read), if it is. */
+  problem: (name: string) => string | undefined;
 }
 
 const NO_STATS = { processed: 0, failed: 0, retried: 0, deadLettered: 0, p50Ms: 0, p99Ms: 0 };
@@ -89,7 +93,8 @@ export class FunctionOperations implements FunctionService {
     const record = this.require(name);
     const replicas = this.deps.supervisor.status(name);
     const lag = await this.lag(name);
-    const failing = (replicas.restarts > 0 && replicas.ready === 0) || replicas.circuit === "open";
+    const problem = this.deps.problem(name);
+    const failing = problem !== undefined || (replicas.restarts > 0 && replicas.ready === 0) || replicas.circuit === "open";
     const state = this.isPaused(name) ? "paused" : failing ? "failing" : replicas.desired === 0 ? "scaled-to-zero" : "running";
     const redrive = this.deps.redrives.status(name);
     return {
@@ -100,6 +105,7 @@ export class FunctionOperations implements FunctionService {
       circuit: replicas.circuit,
       stats: replicas.stats ?? NO_STATS,
       scaler: this.deps.scaler.status(name) ?? NO_SCALER,
+      ...(problem ? { problem } : {}),
       ...(redrive ? { redrive } : {}),
     };
   }
@@ -120,7 +126,7 @@ export class FunctionOperations implements FunctionService {
   }
 
   invoke(name: string, events: InvokeEvent[]) {
-    return dryRun(this.require(name), events, this.deps.topicPrefix);
+    return dryRun(this.require(name), events, this.deps.topicPrefix, this.deps.secretKey);
   }
 
   /** Stops the worker (it drains and leaves the group), commits the new positions for the group, starts it again. */
@@ -150,6 +156,12 @@ export class FunctionOperations implements FunctionService {
     const entry = this.deps.registry.entry(name);
     // The registry's change reaches the supervisor too; waiting here makes "paused" mean "no longer processing".
     if (entry) await this.deps.supervisor.apply(entry.record, entry.paused);
+  }
+
+  async changeSecrets(name: string, change: { set?: Record<string, string>; remove?: string[] }) {
+    const result = await this.deps.deployer.changeSecrets(name, change);
+    if (!result) throw httpError("EDDY_NOT_FOUND", `no function named '${name}'`);
+    return result;
   }
 
   metrics() {

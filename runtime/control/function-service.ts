@@ -33,6 +33,8 @@ export interface FunctionService {
   replay(name: string, from: ReplayFrom): Promise<ReplayAccepted>;
   redrive(name: string): Promise<RedriveAccepted>;
   setPaused(name: string, paused: boolean): Promise<void>;
+  /** Sets or removes secrets without a new bundle: a new version (or the same, when nothing changed). */
+  changeSecrets(name: string, change: { set?: Record<string, string>; remove?: string[] }): Promise<DeployResult>;
   /** Prometheus text exposition. */
   metrics(): Promise<{ contentType: string; text: string }>;
   logs: LogBook;

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { FunctionRecord } from "../config/function-record.js";
+import { secretNames } from "../secrets/sealed-secrets.js";
 import { deleteQuery, deployBody, functionList, functionStatus, functionSummary, nameParams, scaleHint } from "./api-schemas.js";
 import type { DeployRequest } from "./deployer.js";
 import { httpError } from "./errors.js";
@@ -9,7 +10,14 @@ import { jsonBody, nameOf, queryOf } from "./validate.js";
 
 /** What every answer about a function shows; the bundle itself stays out. */
 export function describeFunction(record: FunctionRecord) {
-  return { name: record.name, version: record.version, handler: record.handler, deployedAt: record.deployedAt, config: record.config };
+  return {
+    name: record.name,
+    version: record.version,
+    handler: record.handler,
+    deployedAt: record.deployedAt,
+    config: record.config,
+    secrets: secretNames(record.secrets),
+  };
 }
 
 /** The deployed function of the route's `:name`, or 404. */
@@ -21,8 +29,8 @@ export function functionOf(service: FunctionService, name: string): FunctionReco
 
 function toDeployRequest(body: { source?: string; filename?: string; files?: Record<string, string>; entry?: string; bundle?: string }, raw: unknown): DeployRequest {
   // The overrides go on as the client wrote them: their parsed form has the defaults filled in, which would hide what the code declares.
-  const rawBody = raw as { config?: Record<string, unknown>; env?: Record<string, string> };
-  const extras = { config: rawBody.config, env: rawBody.env };
+  const rawBody = raw as { config?: Record<string, unknown>; env?: Record<string, string>; secrets?: Record<string, string> };
+  const extras = { config: rawBody.config, env: rawBody.env, secrets: rawBody.secrets };
   if (body.bundle !== undefined) return { bundle: body.bundle, ...extras };
   if (body.files !== undefined) return { files: body.files, entry: body.entry!, ...extras };
   return { source: body.source!, filename: body.filename, ...extras };

@@ -3,7 +3,7 @@ import { errorResponse } from "./api-schemas.js";
 
 /** One route of the API as the OpenAPI document shows it; the route files list theirs next to their handlers. */
 export interface RouteDoc {
-  method: "get" | "post" | "delete";
+  method: "get" | "post" | "put" | "delete";
   /** Hono's form: `/v1/functions/:name`. */
   path: string;
   summary: string;

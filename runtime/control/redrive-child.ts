@@ -7,6 +7,7 @@
  * after the captured end, so a redrive never reads its own output. Offsets are committed record by record,
  * after the record finished, so a stopped redrive resumes where it was.
  */
+import { functionEnv } from "../secrets/function-env.js";
 import { Partitioners, type KafkaMessage } from "kafkajs";
 import { backoffDelayMs } from "../dispatcher/backoff.js";
 import { deadLetterMessage } from "../dispatcher/dead-letter.js";
@@ -54,7 +55,7 @@ async function redrive(request: RedriveRequest): Promise<void> {
   const sandbox = await FunctionSandbox.create({
     code: fn.code,
     memoryMb: fn.config.memoryMb,
-    env: fn.config.env,
+    env: functionEnv(fn, Buffer.from(request.secretKey, "base64")),
     function: { name: fn.name, version: fn.version },
     onLog: (level, message) => void report({ type: "log", source: "function", level, message }),
     egress: fn.config.egress,

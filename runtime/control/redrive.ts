@@ -23,6 +23,8 @@ export interface RedriveRequest {
   logLevel: string;
   /** The prefix of the runtime's own topics, which ctx.emit must refuse. */
   topicPrefix: string;
+  /** Eddy's secret key (base64): the child opens the function's secrets into its ctx.env. */
+  secretKey: string;
 }
 
 /** What the redrive child reports. */
@@ -60,7 +62,7 @@ export class Redrives {
   private readonly children = new Map<string, ChildProcess>();
 
   constructor(
-    private readonly options: { admin: Admin; kafka: KafkaConnection; topicPrefix: string; logLevel: string; logs: LogBook },
+    private readonly options: { admin: Admin; kafka: KafkaConnection; topicPrefix: string; logLevel: string; logs: LogBook; secretKey: Buffer },
   ) {}
 
   status(name: string): RedriveStatus | undefined {
@@ -101,7 +103,16 @@ export class Redrives {
     };
     this.latest.set(name, status);
     if (endOffsets.length === 0) return this.finish(name, status, "done");
-    this.spawn(record, status, { record, kafka: this.options.kafka, groupId, dlt, endOffsets, logLevel: this.options.logLevel, topicPrefix });
+    this.spawn(record, status, {
+      record,
+      kafka: this.options.kafka,
+      groupId,
+      dlt,
+      endOffsets,
+      logLevel: this.options.logLevel,
+      topicPrefix,
+      secretKey: this.options.secretKey.toString("base64"),
+    });
     return { ...status };
   }
 

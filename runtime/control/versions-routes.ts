@@ -1,3 +1,4 @@
+import { secretNames } from "../secrets/sealed-secrets.js";
 import { Hono } from "hono";
 import { functionSummary, nameParams, rollbackBody, versionList } from "./api-schemas.js";
 import { httpError } from "./errors.js";
@@ -38,6 +39,7 @@ export function versionsRoutes(service: FunctionService): Hono {
       deployedAt: r.deployedAt,
       handler: r.handler,
       config: r.config,
+      secrets: secretNames(r.secrets),
     }));
     return c.json({ name, current, versions });
   });

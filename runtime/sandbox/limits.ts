@@ -1,4 +1,4 @@
-import type { IsolateLimits, ReservedTopics } from "./wire.js";
+import type { IsolateLimits } from "./wire.js";
 
 /**
  * What one function may use in its sandbox besides its heap (`memoryMb`) and time (`timeoutMs`),
@@ -48,7 +48,6 @@ export const MAX_BUNDLE_BYTES = 5_242_880;
 export const MAX_LOG_LINE_CHARS = 16_384;
 
 /** The registry topic as SPEC §6 names it; refused whatever the configured prefix. */
-const REGISTRY_TOPIC = "eddy.functions";
 
 /** The defaults with `overrides` applied; throws a RangeError naming a limit that is not a positive integer. */
 export function resolveLimits(overrides: Partial<SandboxLimits> = {}): SandboxLimits {
@@ -64,16 +63,8 @@ export function resolveLimits(overrides: Partial<SandboxLimits> = {}): SandboxLi
   return limits;
 }
 
-/**
- * The topics ctx.emit refuses for a runtime whose topics start with `topicPrefix` (SPEC §9
- * EDDY_TOPIC_PREFIX, default "eddy."): the registry, everything under the prefix (consumer state,
- * future internal topics), and Kafka's own `__*` topics.
- */
-export function reservedTopicsFor(topicPrefix = "eddy."): ReservedTopics {
-  const prefixes = ["__"];
-  if (topicPrefix.length > 0) prefixes.push(topicPrefix);
-  return { exact: [REGISTRY_TOPIC, `${topicPrefix}functions`], prefixes };
-}
+/** The topics ctx.emit refuses (SPEC §9 EDDY_TOPIC_PREFIX, default "eddy."): the same list deploy checks source topics against. */
+export { reservedTopicsFor } from "../config/reserved-topics.js";
 
 /** Why `topic` is reserved, or undefined when a function may emit to it. Shared with the harness. */
 export { reservedTopicProblem } from "./isolate/reserved-topics.js";

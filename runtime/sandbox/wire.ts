@@ -132,10 +132,8 @@ export interface IsolateLimits {
 }
 
 /** Topics ctx.emit refuses: Eddy's own (registry, `<prefix>*`) and Kafka's internal ones. */
-export interface ReservedTopics {
-  exact: string[];
-  prefixes: string[];
-}
+export type { ReservedTopics } from "../config/reserved-topics.js";
+import type { ReservedTopics } from "../config/reserved-topics.js";
 
 export interface HarnessEnvironment {
   env: Record<string, string>;

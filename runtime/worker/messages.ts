@@ -17,6 +17,8 @@ export type ToWorker =
       logLevel: string;
       /** The replica's index among the function's replicas (default 0): its transactional id derives from it. */
       replica?: number;
+      /** Eddy's secret key (base64), to open the function's secrets into its ctx.env. */
+      secretKey?: string;
     }
   | { type: "stop" };
 

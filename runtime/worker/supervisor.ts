@@ -20,6 +20,8 @@ export interface SupervisorOptions {
    * in Kubernetes a pod is one replica and the cluster decides how many there are).
    */
   replicaIndex?: number;
+  /** Opens the functions' secrets: sent to each worker over IPC, never on its command line or environment. */
+  secretKey: Buffer;
   /** A function's own log line (ctx.log, console), as its worker reported it. */
   onFunctionLog?: (name: string, line: { level: "debug" | "info" | "warn" | "error"; message: string; at: string }) => void;
   /** A line of a worker's own log (JSON), after it was passed on to this process' stderr. */
@@ -241,6 +243,7 @@ export class WorkerSupervisor {
       topicPrefix: this.options.topicPrefix,
       logLevel: this.options.logLevel,
       replica: index,
+      secretKey: this.options.secretKey.toString("base64"),
     });
   }
 

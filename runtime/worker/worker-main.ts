@@ -8,6 +8,7 @@ import { StatsRecorder } from "../dispatcher/stats.js";
 import { createKafka } from "../kafka/client.js";
 import { log } from "../log.js";
 import { FunctionSandbox } from "../sandbox/function-sandbox.js";
+import { functionEnv } from "../secrets/function-env.js";
 import type { FromWorker, ToWorker } from "./messages.js";
 
 const STATS_INTERVAL_MS = 1_000;
@@ -36,7 +37,7 @@ async function start(message: Extract<ToWorker, { type: "start" }>): Promise<voi
   sandbox = await FunctionSandbox.create({
     code: record.code,
     memoryMb: record.config.memoryMb,
-    env: record.config.env,
+    env: functionEnv(record, message.secretKey ? Buffer.from(message.secretKey, "base64") : null),
     function: { name: record.name, version: record.version },
     onLog: (level, text) => send({ type: "function-log", level, message: text, at: new Date().toISOString() }),
     // What ctx.fetch may reach, and the prefix of the topics ctx.emit must not write to.
