@@ -181,8 +181,10 @@ export function decide(input: DeciderInput): Decision {
   // What scale-down may go to: headroom over the stable window, and never below what the panic window wants now.
   const downWanted = Math.max(wantedReplicas(stable, drain, policy, { catchUpSeconds: stableSeconds, utilization: SCALE_DOWN_UTILIZATION }), panicWanted);
   if (downWanted >= current) memory.lastWantedAtLeastAt = now;
-  // Replicas just started are not ready yet: asking again now would stack one rebalance on another.
-  const starting = ready < current && now - memory.lastChangeAt < policy.minChangeIntervalMs;
+  // A new count is judged only once it has worked: until all its replicas are ready and the group has
+  // finished records for a whole interval since the change (bounded by minChangeIntervalMs), asking
+  // again would stack one rebalance on another, on a backlog that piled up while they started.
+  const starting = !workedSince(samples, memory.lastChangeAt, current) && now - memory.lastChangeAt < policy.minChangeIntervalMs;
 
   // Panic (KPA): the panic window asks for at least twice the ready replicas, and the replicas there are
   // would not clear the backlog within the panic window at the pace they go now. Every change stops the
@@ -204,7 +206,7 @@ export function decide(input: DeciderInput): Decision {
 
   if (memory.mode === "panic") {
     const target = clamp(Math.max(current, panicWanted), lower, upper);
-    if (target > current && starting) return done(current, `panic: ${current - ready} replicas still starting`);
+    if (target > current && starting) return done(current, "panic: waiting for the replicas just asked for to work");
     if (target > current) return done(target, `panic: lag ${Math.round(panic.lag)}, ${round(panic.arrivalPerSec)}/s arriving wants ${panicWanted}, ${ready} ready`);
     return done(current, "panic: holding until a stable window is calm");
   }
@@ -234,6 +236,16 @@ export function decide(input: DeciderInput): Decision {
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
+
+/** True when, since `since`, two consecutive readings saw `count` replicas ready and records finished between them. */
+function workedSince(samples: readonly LoadSample[], since: number, count: number): boolean {
+  for (let i = samples.length - 1; i > 0; i -= 1) {
+    const [before, after] = [samples[i - 1]!, samples[i]!];
+    if (before.at < since) return false;
+    if (before.ready === count && after.ready === count && after.committed > before.committed) return true;
+  }
+  return false;
+}
 
 /** Arrival and drain over the last interval between two readings: the group's pace right now. */
 function lastInterval(samples: readonly LoadSample[]): { arrivalPerSec: number; drainPerSec: number } {
