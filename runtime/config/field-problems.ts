@@ -12,7 +12,12 @@ function describeInput(input: unknown): string {
     const text = JSON.stringify(input);
     return text.length > 60 ? `${text.slice(0, 57)}...` : text;
   } catch {
-    return String(input);
+    // A BigInt or a cycle; or nesting deep enough to run out of stack, where String() throws too.
+    try {
+      return String(input);
+    } catch {
+      return typeof input;
+    }
   }
 }
 

@@ -71,6 +71,7 @@ function request(app: ReturnType<typeof createApp>, method: string, path: string
 const deploy = (extra: Record<string, unknown>) => ({ source: "export default 1", ...extra });
 const withConfig = (config: Record<string, unknown>) => deploy({ config });
 const F = "/v1/functions";
+const nested = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;
 const K = `${F}/known`;
 
 // [what, method, path, body, status, field path named in details (or null), extra headers]
@@ -147,6 +148,10 @@ const badRequests: [string, string, string, unknown, number, string | null, Reco
   ["invoke with a header that is not text", "POST", `${K}/invoke`, { events: [{ value: "x", headers: { a: 1 } }] }, 400, "events.0.headers.a"],
   ["invoke with a key that is a number", "POST", `${K}/invoke`, { events: [{ value: "x", key: 5 }] }, 400, "events.0.key"],
   ["invoke with an unknown event field", "POST", `${K}/invoke`, { events: [{ value: "x", partition: 2 }] }, 400, "events.0.partition"],
+  ["invoke with a value nested 65 levels deep", "POST", `${K}/invoke`, `{"events":[{"value":${nested(62)}}]}`, 400, "events.0.value"],
+  ["invoke with a value nested 5,000 levels deep", "POST", `${K}/invoke`, `{"events":[{"value":1},{"value":${nested(5_000)}}]}`, 400, "events.1.value"],
+  ["a source nested 100,000 levels deep", "POST", F, `{"source":${nested(100_000)}}`, 400, "source"],
+  ["a body of 4 MB of brackets", "POST", `${K}/replay`, "[".repeat(4 * 1024 * 1024), 400, "(body)"],
   ["invoke of an unknown function", "POST", `${F}/missing/invoke`, { events: [{ value: 1 }] }, 404, null],
   ["replay without from", "POST", `${K}/replay`, {}, 400, "from"],
   ["replay from a word", "POST", `${K}/replay`, { from: "yesterday" }, 400, "from"],
@@ -190,6 +195,34 @@ describe("the HTTP API's answers to bad requests", () => {
     const answer = (await response.json()) as { error: { details: { path: string; message: string }[] } };
     expect(answer.error.details.map((d) => d.path).sort()).toEqual(["config.batch.maxSize", "config.memoryMb", "config.startFrom"]);
     expect(answer.error.details.find((d) => d.path === "config.batch.maxSize")?.message).toBe("expected an integer from 1 to 10000, got 0");
+  });
+
+  it("names the first 100 of many problems, and says how many there were", async () => {
+    const files = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`f${i}.ts`, i]));
+    const response = await request(app, "POST", F, { files, entry: "f0.ts" });
+    expect(response.status).toBe(400);
+    const answer = (await response.json()) as { error: { message: string; details: { path: string }[] } };
+    expect(answer.error.details).toHaveLength(100);
+    expect(answer.error.details[0]?.path).toBe("files.f0.ts");
+    expect(answer.error.message).toContain("(500 problems; the first 100 are named)");
+  });
+
+  it("reads a chunked body (no Content-Length) up to 10 MB and refuses a longer one with 413", async () => {
+    const chunked = (bytes: number, text = "x") =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let left = bytes; left > 0; left -= 1024 * 1024) controller.enqueue(new TextEncoder().encode(text.repeat(Math.min(left, 1024 * 1024))));
+          controller.close();
+        },
+      });
+    const send = (body: ReadableStream<Uint8Array>) =>
+      app.request(`${K}/rollback`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body, duplex: "half" } as RequestInit);
+    const tooLarge = await send(chunked(10 * 1024 * 1024 + 1));
+    expect(tooLarge.status).toBe(413);
+    expect(((await tooLarge.json()) as { error: { code: string } }).error.code).toBe("EDDY_PAYLOAD_TOO_LARGE");
+    const small = await send(chunked(1, "{"));
+    expect(small.status).toBe(400);
+    expect(((await small.json()) as { error: { details: { path: string }[] } }).error.details[0]?.path).toBe("(body)");
   });
 });
 

@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { log } from "../log.js";
 import { requireToken } from "./auth.js";
 import { httpError, toErrorResponse } from "./errors.js";
@@ -8,6 +7,7 @@ import { functionsDocs, functionsRoutes } from "./functions-routes.js";
 import { logsDocs, logsRoutes } from "./logs-routes.js";
 import { openApiDocument, type RouteDoc } from "./openapi.js";
 import { operationsDocs, operationsRoutes } from "./operations-routes.js";
+import { readBody } from "./read-body.js";
 import { secretsDocs, secretsRoutes } from "./secrets-routes.js";
 import { versionsDocs, versionsRoutes } from "./versions-routes.js";
 
@@ -50,15 +50,8 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   app.use("/v1/*", requireToken(deps.token));
-  app.use(
-    "/v1/*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw httpError("EDDY_PAYLOAD_TOO_LARGE", `the body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB`);
-      },
-    }),
-  );
+  // Before any check that can answer: an answer must never leave a body unread (read-body.ts says why).
+  app.use("/v1/*", readBody(MAX_BODY_BYTES));
   app.use("/v1/*", async (c, next) => {
     const type = c.req.header("content-type");
     if (["POST", "PUT", "PATCH"].includes(c.req.method) && type !== undefined && !type.startsWith("application/json")) {

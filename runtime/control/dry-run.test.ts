@@ -20,4 +20,19 @@ describe("invoke events", () => {
       ["returns", "1", null, 42, { h: "v" }],
     ]);
   });
+
+  it("refuses a value JSON.stringify cannot write as the client's mistake, naming the event", () => {
+    const parsed = parseFunctionConfig({ name: "f", topics: ["orders"] });
+    if (!parsed.ok) throw new Error("fixture");
+    const record = { name: "f", version: 1, config: parsed.config, handler: "handle" as const, code: "", digest: "", deployedAt: "" };
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    let thrown: unknown;
+    try {
+      toSandboxRecords(record, [{ value: 1 }, { value: deep }]);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: "EDDY_BAD_REQUEST", context: { details: [{ path: "events.1.value" }] } });
+  });
 });

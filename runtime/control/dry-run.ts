@@ -3,6 +3,7 @@ import type { FunctionRecord } from "../config/function-record.js";
 import { runOnceInChild } from "../sandbox/child-once.js";
 import type { serializeForIpc } from "../sandbox/inspect-process.js";
 import type { InvocationResult, LogLevel, SandboxRecord } from "../sandbox/function-sandbox.js";
+import { httpError } from "./errors.js";
 
 const DRY_RUN_CHILD = fileURLToPath(new URL("./dry-run-child.js", import.meta.url));
 /** Time to start the child and load the bundle, on top of the function's own timeoutMs. */
@@ -71,9 +72,22 @@ export function toSandboxRecords(record: FunctionRecord, events: InvokeEvent[], 
     offset: String(index),
     timestamp: now,
     key: event.key ?? null,
-    value: eventBytes(event),
+    value: valueBytes(event, index),
     headers: { ...event.headers },
   }));
+}
+
+/**
+ * eventBytes, with a value JSON.stringify cannot write (a RangeError when nested thousands deep; the API
+ * bounds depth first, json-limits.ts) answered as the client's mistake, naming the event, never as a 500.
+ */
+function valueBytes(event: InvokeEvent, index: number): Uint8Array | null {
+  try {
+    return eventBytes(event);
+  } catch (error) {
+    const problem = { path: `events.${index}.value`, message: `expected a value that can be written as JSON (${(error as Error).message})` };
+    throw httpError("EDDY_BAD_REQUEST", `invalid request body: ${problem.path}: ${problem.message}`, [problem]);
+  }
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
