@@ -17,6 +17,7 @@ import { registerRmCommand } from "./rm.js";
 import { registerStartCommand } from "./start.js";
 import { registerVersionCommands } from "./versions.js";
 import { registerSecretCommands } from "./secret.js";
+import { registerTokenCommands } from "./token.js";
 import { registerWorkerCommand } from "./worker.js";
 
 const program = new Command("eddy")
@@ -46,6 +47,7 @@ registerVersionCommands(program);
 registerPauseCommands(program);
 registerProduceCommand(program);
 registerSecretCommands(program);
+registerTokenCommands(program);
 registerWorkerCommand(program);
 
 program.parseAsync().catch((error: unknown) => {

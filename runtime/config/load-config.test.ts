@@ -15,7 +15,9 @@ describe("loadConfig", () => {
       dataDir: path.resolve(".eddy"),
       topicPrefix: "eddy.",
       url: "http://127.0.0.1:8080",
+      metricsAuth: "none",
     });
+    expect(loadConfig({}, { EDDY_METRICS_AUTH: "token" }).metricsAuth).toBe("token");
   });
 
   it("takes the environment over defaults and flags over the environment", () => {
@@ -39,6 +41,7 @@ describe("loadConfig", () => {
     [{ KAFKA_SSL: "yes" }, /KAFKA_SSL: expected "true" or "false"/],
     [{ EDDY_LOG_LEVEL: "loud" }, /EDDY_LOG_LEVEL/],
     [{ KAFKA_SASL_MECHANISM: "kerberos" }, /KAFKA_SASL_MECHANISM/],
+    [{ EDDY_METRICS_AUTH: "basic" }, /EDDY_METRICS_AUTH: expected "none" or "token"/],
   ])("rejects a bad environment %j naming the variable", (env, message) => {
     expect(() => loadConfig({}, env)).toThrow(message);
   });

@@ -18,6 +18,8 @@ export interface EddyConfig {
   topicPrefix: string;
   kafkaHome: string | null;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** EDDY_METRICS_AUTH: "token" makes `/metrics` need a valid token (any scope); default "none" (open). */
+  metricsAuth: "none" | "token";
   /** Where the CLI reaches the API. */
   url: string;
 }
@@ -48,6 +50,7 @@ const envSchema = z.object({
   EDDY_KAFKA_HOME: z.string().optional(),
   EDDY_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"], error('expected "debug", "info", "warn" or "error"')).optional(),
   EDDY_URL: z.string().optional(),
+  EDDY_METRICS_AUTH: z.enum(["none", "token"], error('expected "none" or "token"')).optional(),
 });
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -98,6 +101,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     topicPrefix: e.EDDY_TOPIC_PREFIX ?? "eddy.",
     kafkaHome: e.EDDY_KAFKA_HOME ?? null,
     logLevel: e.EDDY_LOG_LEVEL ?? "info",
+    metricsAuth: e.EDDY_METRICS_AUTH ?? "none",
     url: nonEmpty(flags.url) ?? e.EDDY_URL ?? `http://${host}:${port}`,
   };
 }

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { functionConfigSchema, functionNameSchema } from "../config/function-config.js";
+import { FUNCTION_PATTERN, TOKEN_SCOPES } from "./scopes.js";
 
 const text = z.string({ error: "expected a string" });
 const stringMap = z.record(z.string(), text, { error: "expected an object of strings" });
@@ -208,3 +209,35 @@ export const logLine = z.object({
   context: z.record(z.string(), z.unknown()).optional(),
 });
 export const logList = z.object({ name: z.string(), lines: z.array(logLine) });
+
+// Scoped tokens (`tokens-routes.ts`, SPEC §6).
+
+export const tokenScope = z.enum(TOKEN_SCOPES, { error: 'expected "read", "deploy" or "admin"' });
+export const functionPattern = text.regex(FUNCTION_PATTERN, {
+  error: "expected a function name or a pattern of a-z, 0-9, - with * (any run) and ? (one character), e.g. team-a-*",
+});
+
+export const tokenCreateBody = z
+  .object({
+    scope: tokenScope.describe("read: GET routes; deploy: also deploy, rollback, invoke, replay, redrive, pause, resume, secrets; admin: everything"),
+    name: text.min(1, { error: "expected a name" }).max(100, { error: "expected at most 100 characters" }).optional().describe("What the token is for"),
+    functions: functionPattern.optional().describe("Limit a deploy token to functions whose names match this pattern (e.g. team-a-*)"),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    if (body.functions !== undefined && body.scope !== "deploy") {
+      ctx.addIssue({ code: "custom", path: ["functions"], message: `only a deploy token can be limited to functions, got scope ${body.scope}` });
+    }
+  });
+
+export const tokenParams = z.object({ id: text.regex(/^[0-9a-f]{16}$/, { error: "expected a token id (16 hex digits)" }) });
+
+export const tokenInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  scope: tokenScope,
+  functions: z.string().optional(),
+  createdAt: z.string(),
+});
+export const tokenList = z.object({ tokens: z.array(tokenInfo).describe("Scoped tokens, oldest first (never their secrets)") });
+export const tokenCreated = tokenInfo.extend({ token: z.string().describe("The token's secret: shown in this answer only, stored as a hash") });

@@ -13,6 +13,7 @@ import { FunctionOperations } from "./function-operations.js";
 import { LogBook } from "./log-book.js";
 import { Redrives } from "./redrive.js";
 import { FunctionRegistry, type FunctionEntry } from "./registry.js";
+import { TokenStore } from "./token-store.js";
 
 export interface ControlPlane {
   url: string;
@@ -32,7 +33,11 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
   const kafka = createKafka(kafkaConnection, "eddy-control");
   const admin = kafka.admin();
   await admin.connect();
-  const registry = await FunctionRegistry.open(kafka, `${config.topicPrefix}functions`);
+  // Read side by side: each joins its own private reader group, and the API answers only once both are read to their end.
+  const [registry, tokens] = await Promise.all([
+    FunctionRegistry.open(kafka, `${config.topicPrefix}functions`),
+    TokenStore.open(kafka, `${config.topicPrefix}tokens`),
+  ]);
   const secretKey = await loadSecretKey(config.secretKey, config.dataDir);
   const logs = new LogBook();
   const supervisor = new WorkerSupervisor({
@@ -86,7 +91,7 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
   for (const entry of registry.entries()) void follow(entry.record.name, entry).catch(() => {});
   if (unreadable.size > 0) log.error({ functions: [...unreadable] }, secretKeyMismatch([...unreadable]).message);
 
-  const app = createApp({ service: operations, token, ready: () => true });
+  const app = createApp({ service: operations, token, tokens, metricsAuth: config.metricsAuth, ready: () => true });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
     s.once("error", reject);
@@ -109,6 +114,7 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
       scaler.stop();
       await supervisor.stopAll();
       await registry.close();
+      await tokens.close();
       await admin.disconnect();
     },
   };

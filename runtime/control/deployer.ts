@@ -16,7 +16,13 @@ export type DeployRequest = (
   | { source: string; filename?: string }
   | { files: Record<string, string>; entry: string }
   | { bundle: string }
-) & { config?: Record<string, unknown>; env?: Record<string, string>; secrets?: Record<string, string> };
+) & {
+  config?: Record<string, unknown>;
+  env?: Record<string, string>;
+  secrets?: Record<string, string>;
+  /** Called with the function's name once it is known, before anything is written; throws to refuse (a deploy token's pattern). */
+  authorize?: (name: string) => void;
+};
 
 export interface DeployResult {
   record: FunctionRecord;
@@ -112,6 +118,7 @@ export class Deployer {
       });
     }
     const config = parsed.config;
+    request.authorize?.(config.name);
 
     // Another instance may have written since this one last read: version numbers come from the whole log.
     await this.registry.sync();

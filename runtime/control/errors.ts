@@ -4,6 +4,8 @@ import type { FieldProblem } from "../config/field-problems.js";
 
 export const controlErrorCodes = {
   EDDY_UNAUTHORIZED: 401,
+  /** A valid token whose scope does not allow the call (scopes.ts). */
+  EDDY_FORBIDDEN: 403,
   EDDY_NOT_FOUND: 404,
   EDDY_CONFLICT: 409,
   /** A secret of the function was sealed with another key: it cannot be changed until the key is right. */

@@ -6,6 +6,7 @@ import type { DeployRequest } from "./deployer.js";
 import { httpError } from "./errors.js";
 import type { FunctionService } from "./function-service.js";
 import type { RouteDoc } from "./openapi.js";
+import { requireAccess } from "./scopes.js";
 import { jsonBody, nameOf, queryOf } from "./validate.js";
 
 /** What every answer about a function shows; the bundle itself stays out. */
@@ -79,7 +80,9 @@ export function functionsRoutes(service: FunctionService): Hono {
 
   app.post("/", async (c) => {
     const { data, raw } = await jsonBody(c, deployBody);
-    const { record, changed } = await service.deploy(toDeployRequest(data, raw));
+    // A deploy token limited to a pattern learns whether it may deploy only once the code names the function.
+    const authorize = (name: string) => requireAccess(c.get("principal"), { scope: "deploy", function: name });
+    const { record, changed } = await service.deploy({ ...toDeployRequest(data, raw), authorize });
     return c.json(describeFunction(record), changed ? 201 : 200);
   });
 

@@ -35,6 +35,7 @@ function parameters(where: "path" | "query", schema: z.ZodObject | undefined): J
 const commonErrors: Record<number, string> = {
   400: "Invalid request: `details` names each bad field",
   401: "Missing or wrong bearer token",
+  403: "The token's scope does not allow this call: the message names the scope it needs",
   413: "Body larger than 10 MB",
   415: "Content-Type is not application/json",
   500: "Internal error",
