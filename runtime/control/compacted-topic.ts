@@ -6,8 +6,8 @@ const SYNC_LIMIT_MS = 30_000;
 export type KeyedMessage = { key: string; value: string | null };
 
 /**
- * A compacted one-partition topic used as a small keyed store, read back before a write answers: the
- * same discipline as the registry (`registry.ts`). Every record is handed to `apply` in log order, from
+ * A compacted one-partition topic used as a keyed store, read back before a write answers (the registry
+ * and the tokens). Every record is handed to `apply` in log order, from
  * the start of the topic, and a write resolves only once this instance has read it back, so the log's
  * order is the only truth and every instance (and a restarted one) ends in the same state.
  */
@@ -24,11 +24,19 @@ export class CompactedTopic {
     private readonly apply: (key: string, value: string | null) => void,
   ) {}
 
-  /** Creates the topic if needed, reads it to its end and keeps following it. */
-  static async open(kafka: Kafka, topic: string, apply: (key: string, value: string | null) => void): Promise<CompactedTopic> {
+  /**
+   * Creates the topic if needed (`maxMessageBytes` raises the broker's 1 MB record limit, e.g. for bundles),
+   * reads it to its end and keeps following it.
+   */
+  static async open(
+    kafka: Kafka,
+    topic: string,
+    apply: (key: string, value: string | null) => void,
+    options: { maxMessageBytes?: number } = {},
+  ): Promise<CompactedTopic> {
     const admin = kafka.admin();
     await admin.connect();
-    await ensureCompactedTopic(admin, topic);
+    await ensureCompactedTopic(admin, topic, options.maxMessageBytes);
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     // A private group that never commits: it always reads the whole log, and the broker forgets it once it is empty.
@@ -87,11 +95,13 @@ export class CompactedTopic {
   }
 }
 
-async function ensureCompactedTopic(admin: Admin, topic: string): Promise<void> {
+async function ensureCompactedTopic(admin: Admin, topic: string, maxMessageBytes?: number): Promise<void> {
   if ((await admin.listTopics()).includes(topic)) return;
+  const configEntries = [{ name: "cleanup.policy", value: "compact" }];
+  if (maxMessageBytes !== undefined) configEntries.push({ name: "max.message.bytes", value: String(maxMessageBytes) });
   await admin.createTopics({
     waitForLeaders: true,
     // One partition: one total order of every write.
-    topics: [{ topic, numPartitions: 1, configEntries: [{ name: "cleanup.policy", value: "compact" }] }],
+    topics: [{ topic, numPartitions: 1, configEntries }],
   });
 }

@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
-import { Partitioners, type Admin, type Consumer, type Kafka, type Producer } from "kafkajs";
+import type { Kafka } from "kafkajs";
 import type { FunctionRecord } from "../config/function-record.js";
+import { CompactedTopic, type KeyedMessage } from "./compacted-topic.js";
 import { RegistryState, versionKey, type FunctionEntry } from "./registry-state.js";
 
 export type { FunctionEntry } from "./registry-state.js";
@@ -10,10 +10,7 @@ const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 /** Versions kept per function (each holds a bundle); older ones are deleted when a new one is stored. The current one always stays. */
 export const MAX_VERSIONS_KEPT = 20;
 
-const SYNC_LIMIT_MS = 30_000;
-
 type ChangeListener = (name: string, entry: FunctionEntry | null) => void;
-type Message = { key: string; value: string | null };
 
 /**
  * The deployed functions, kept in a compacted topic with one partition: the log is the registry.
@@ -26,69 +23,24 @@ type Message = { key: string; value: string | null };
 export class FunctionRegistry {
   private readonly state = new RegistryState();
   private readonly listeners: ChangeListener[] = [];
-  /** The next offset the reader will apply. */
-  private position = 0n;
-  private waiters: { offset: bigint; resolve: () => void }[] = [];
+  private log!: CompactedTopic;
 
-  private constructor(
-    private readonly topic: string,
-    private readonly admin: Admin,
-    private readonly producer: Producer,
-    private readonly consumer: Consumer,
-  ) {}
+  private constructor() {}
 
   static async open(kafka: Kafka, topic: string): Promise<FunctionRegistry> {
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureRegistryTopic(admin, topic);
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    // A private group that never commits: it always reads the whole log, and the broker forgets it once it is empty.
-    const consumer = kafka.consumer({ groupId: `${topic}.reader.${randomUUID()}`, maxWaitTimeInMs: 100 });
-    const registry = new FunctionRegistry(topic, admin, producer, consumer);
-    await registry.follow();
-    await registry.sync();
+    const registry = new FunctionRegistry();
+    registry.log = await CompactedTopic.open(kafka, topic, (key, value) => registry.applyRecord(key, value), { maxMessageBytes: MAX_RECORD_BYTES });
     return registry;
   }
 
-  private async follow(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ message }) => {
-        if (message.key) {
-          const change = this.state.apply(message.key.toString(), message.value === null ? null : message.value.toString("utf8"));
-          if (change) for (const listener of this.listeners) listener(change.name, change.entry);
-        }
-        this.advance(BigInt(message.offset) + 1n);
-      },
-    });
-  }
-
-  private advance(position: bigint): void {
-    if (position <= this.position) return;
-    this.position = position;
-    const ready = this.waiters.filter((w) => w.offset <= position);
-    this.waiters = this.waiters.filter((w) => w.offset > position);
-    for (const waiter of ready) waiter.resolve();
-  }
-
-  /** Resolves once the reader has applied every record before `offset`. */
-  private reach(offset: bigint): Promise<void> {
-    if (offset <= this.position) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ offset, resolve }));
+  private applyRecord(key: string, value: string | null): void {
+    const change = this.state.apply(key, value);
+    if (change) for (const listener of this.listeners) listener(change.name, change.entry);
   }
 
   /** Waits until everything written so far (by any instance) has been applied here. */
-  async sync(): Promise<void> {
-    const [end] = await this.admin.fetchTopicOffsets(this.topic);
-    if (!end || end.high === end.low) return;
-    // The active segment is never compacted, so the last record is always there to be read; the limit only guards against the unforeseen.
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, SYNC_LIMIT_MS)));
-    await Promise.race([this.reach(BigInt(end.high)), late]);
-    clearTimeout(timer);
+  sync(): Promise<void> {
+    return this.log.sync();
   }
 
   onChange(listener: ChangeListener): void {
@@ -123,7 +75,7 @@ export class FunctionRegistry {
   /** Stores a new version and makes it current (keeping an operator's pause); trims the oldest versions. */
   async put(record: FunctionRecord): Promise<void> {
     const paused = this.state.entry(record.name)?.paused ?? false;
-    const messages: Message[] = [
+    const messages: KeyedMessage[] = [
       { key: versionKey(record.name, record.version), value: JSON.stringify(record) },
       { key: record.name, value: JSON.stringify({ version: record.version, paused }) },
     ];
@@ -154,32 +106,11 @@ export class FunctionRegistry {
   }
 
   /** Writes in one request (one partition: all or nothing, in order), acked by every in-sync replica, then waits to read it back. */
-  private async write(messages: Message[]): Promise<void> {
-    const [result] = await this.producer.send({ topic: this.topic, acks: -1, messages });
-    if (result?.baseOffset !== undefined) await this.reach(BigInt(result.baseOffset) + BigInt(messages.length));
-    else await this.sync();
+  private write(messages: KeyedMessage[]): Promise<void> {
+    return this.log.write(messages);
   }
 
-  async close(): Promise<void> {
-    await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect(), this.admin.disconnect()]);
+  close(): Promise<void> {
+    return this.log.close();
   }
-}
-
-async function ensureRegistryTopic(admin: Admin, topic: string): Promise<void> {
-  const existing = await admin.listTopics();
-  if (existing.includes(topic)) return;
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      {
-        topic,
-        // One partition keeps every deploy of every function in one total order.
-        numPartitions: 1,
-        configEntries: [
-          { name: "cleanup.policy", value: "compact" },
-          { name: "max.message.bytes", value: String(MAX_RECORD_BYTES) },
-        ],
-      },
-    ],
-  });
 }

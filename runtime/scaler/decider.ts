@@ -111,7 +111,10 @@ export function wantedReplicas(load: WindowLoad, drain: number | null, policy: S
     const useful = Math.max(load.laggingPartitions, Math.ceil(load.arrivalPerSec / options.utilization / drain - TOLERANCE));
     return Math.max(busy, Math.min(needed, useful));
   }
-  const byLag = Math.min(Math.ceil(load.lag / policy.lagThreshold - TOLERANCE), Math.max(1, load.laggingPartitions));
+  // Scale-down reads lag with the same headroom as rates: fewer replicas only when each would hold at most
+  // SCALE_DOWN_UTILIZATION × lagThreshold (records in flight alone can sit near one threshold per replica).
+  const perReplica = policy.lagThreshold * (options.utilization < SCALE_UP_UTILIZATION ? options.utilization : 1);
+  const byLag = Math.min(Math.ceil(load.lag / perReplica - TOLERANCE), Math.max(1, load.laggingPartitions));
   return Math.max(busy, byLag);
 }
 
@@ -218,10 +221,13 @@ export function decide(input: DeciderInput): Decision {
   }
 
   // A failing downstream (breaker open) gets no more replicas: they would only fail too.
-  const up = clamp(healthy ? stableWanted : Math.min(stableWanted, current), Math.max(1, lower), upper);
+  // A step up goes to what the freshest window wants too: the stable mean trails a rising load, and
+  // following it would climb one replica (one rebalance) at a time.
+  const upWanted = Math.max(stableWanted, panicWanted);
+  const up = clamp(healthy ? upWanted : Math.min(upWanted, current), Math.max(1, lower), upper);
   if (up > current) {
     if (sinceChange < policy.minChangeIntervalMs) return done(current, `scale-up to ${up} waits minChangeIntervalMs`);
-    return done(up, `lag ${Math.round(stable.lag)}, ${round(stable.arrivalPerSec)}/s arriving over the stable window wants ${stableWanted}`);
+    return done(up, `lag ${Math.round(stable.lag)}, ${round(stable.arrivalPerSec)}/s arriving over the stable window wants ${stableWanted}, the panic window ${panicWanted}`);
   }
   const down = clamp(downWanted, Math.max(1, lower), upper);
   if (down < current) {
