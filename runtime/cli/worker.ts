@@ -28,7 +28,14 @@ export function registerWorkerCommand(program: Command): void {
       const connection = await kafkaConnectionFor(config);
       const registry = await FunctionRegistry.open(createKafka(connection, `eddy-worker-${name}`), `${config.topicPrefix}functions`);
       const secretKey = await loadSecretKey(config.secretKey, config.dataDir);
-      const supervisor = new WorkerSupervisor({ kafka: connection, topicPrefix: config.topicPrefix, logLevel: config.logLevel, replicaIndex, secretKey });
+      const supervisor = new WorkerSupervisor({
+        kafka: connection,
+        topicPrefix: config.topicPrefix,
+        logLevel: config.logLevel,
+        replicaIndex,
+        secretKey,
+        workerCpuProfileDir: config.workerCpuProfileDir,
+      });
       const follow = (task: Promise<void>) => void task.catch((error: unknown) => log.error({ err: error, function: name }, "could not apply a registry change"));
       // A version whose secrets this key cannot open is not run (one clear error), as in the control plane.
       const apply = (entry: FunctionEntry) => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+export { deadLetterTopic } from "./dead-letter-topic.js";
 import { parseEgressEntry } from "./egress.js";
 import { formatIssues, type FieldProblem } from "./field-problems.js";
 import { reservedTopicReason, reservedTopicsFor } from "./reserved-topics.js";
@@ -131,8 +132,3 @@ export function reservedSourceTopicProblems(topics: string[], topicPrefix: strin
   });
 }
 
-/** The dead-letter topic of a function, or null when it never dead-letters. */
-export function deadLetterTopic(config: FunctionConfig): string | null {
-  if (config.deadLetter.topic === false) return null;
-  return config.deadLetter.topic ?? `${config.name}.dlt`;
-}

@@ -16,8 +16,10 @@ describe("loadConfig", () => {
       topicPrefix: "eddy.",
       url: "http://127.0.0.1:8080",
       metricsAuth: "none",
+      workerCpuProfileDir: null,
     });
     expect(loadConfig({}, { EDDY_METRICS_AUTH: "token" }).metricsAuth).toBe("token");
+    expect(loadConfig({}, { EDDY_WORKER_CPU_PROF: "profiles" }).workerCpuProfileDir).toBe(path.resolve("profiles"));
   });
 
   it("takes the environment over defaults and flags over the environment", () => {

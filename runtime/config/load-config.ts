@@ -20,6 +20,8 @@ export interface EddyConfig {
   logLevel: "debug" | "info" | "warn" | "error";
   /** EDDY_METRICS_AUTH: "token" makes `/metrics` need a valid token (any scope); default "none" (open). */
   metricsAuth: "none" | "token";
+  /** EDDY_WORKER_CPU_PROF: a folder where every worker writes a CPU profile (`node --cpu-prof`) when it exits. */
+  workerCpuProfileDir: string | null;
   /** Where the CLI reaches the API. */
   url: string;
 }
@@ -48,6 +50,7 @@ const envSchema = z.object({
   EDDY_DATA_DIR: z.string().optional(),
   EDDY_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/, error("expected characters allowed in topic names")).optional(),
   EDDY_KAFKA_HOME: z.string().optional(),
+  EDDY_WORKER_CPU_PROF: z.string().optional(),
   EDDY_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"], error('expected "debug", "info", "warn" or "error"')).optional(),
   EDDY_URL: z.string().optional(),
   EDDY_METRICS_AUTH: z.enum(["none", "token"], error('expected "none" or "token"')).optional(),
@@ -102,6 +105,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     kafkaHome: e.EDDY_KAFKA_HOME ?? null,
     logLevel: e.EDDY_LOG_LEVEL ?? "info",
     metricsAuth: e.EDDY_METRICS_AUTH ?? "none",
+    workerCpuProfileDir: e.EDDY_WORKER_CPU_PROF ? path.resolve(e.EDDY_WORKER_CPU_PROF) : null,
     url: nonEmpty(flags.url) ?? e.EDDY_URL ?? `http://${host}:${port}`,
   };
 }

@@ -5,6 +5,8 @@ import { createKafka, type KafkaConnection } from "../kafka/client.js";
 import { log } from "../log.js";
 import { Scaler } from "../scaler/scaler.js";
 import { canOpen, secretKeyMismatch } from "../secrets/sealed-secrets.js";
+import { keepInspectorWarm } from "../sandbox/inspect-process.js";
+import { stopWarm } from "../sandbox/child-once.js";
 import { loadSecretKey } from "../secrets/secret-key.js";
 import { WorkerSupervisor } from "../worker/supervisor.js";
 import { createApp } from "./app.js";
@@ -45,10 +47,12 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
     topicPrefix: config.topicPrefix,
     logLevel: config.logLevel,
     secretKey,
+    workerCpuProfileDir: config.workerCpuProfileDir,
     onFunctionLog: (name, line) => logs.append(name, { ...line, source: "function" }),
     onWorkerOutput: (name, line) => logs.appendWorkerOutput(name, line),
   });
-  const deployer = new Deployer(registry, kafka, admin, config.topicPrefix, secretKey);
+  const deployer = new Deployer(registry, kafka, admin, config.topicPrefix, secretKey, () => supervisor.prewarm());
+  keepInspectorWarm();
   const redrives = new Redrives({ admin, kafka: kafkaConnection, topicPrefix: config.topicPrefix, logLevel: config.logLevel, logs, secretKey });
   const scaler = new Scaler({
     admin,
@@ -113,6 +117,7 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
       await redrives.stopAll();
       scaler.stop();
       await supervisor.stopAll();
+      stopWarm();
       await registry.close();
       await tokens.close();
       await admin.disconnect();

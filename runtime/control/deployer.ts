@@ -67,10 +67,25 @@ export class Deployer {
     private readonly topicPrefix: string,
     /** Seals secrets (runtime/secrets/); the deployer never opens one. */
     private readonly secretKey: Buffer,
+    /**
+     * Starts a worker process ahead of need as a deploy begins, so that it boots while the deploy
+     * bundles, inspects and prepares; the returned function says whether a version was stored.
+     */
+    private readonly prewarmWorker?: () => (stored: boolean) => void,
   ) {}
 
   deploy(request: DeployRequest): Promise<DeployResult> {
-    return this.serially(() => this.deployNow(request));
+    return this.serially(async () => {
+      const release = this.prewarmWorker?.();
+      try {
+        const result = await this.deployNow(request);
+        release?.(result.changed);
+        return result;
+      } catch (error) {
+        release?.(false);
+        throw error;
+      }
+    });
   }
 
   /**
@@ -177,7 +192,9 @@ export class Deployer {
     const dlt = deadLetterTopic(config);
     await retryRetriable(async () => {
       await ensureTopics(this.admin, dlt ? [...config.topics, dlt] : config.topics);
-      await pinNewGroupOffsets(this.kafka, this.admin, consumerGroupId(this.topicPrefix, config.name), config.topics, config.startFrom);
+      // "earliest" needs no pin: a group without offsets starts at the log's start whenever it joins, and
+      // pinning costs a group join (~0.3 s) on the way to the first record.
+      if (config.startFrom === "latest") await pinNewGroupOffsets(this.kafka, this.admin, consumerGroupId(this.topicPrefix, config.name), config.topics);
     });
   }
 }

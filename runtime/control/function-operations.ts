@@ -95,7 +95,9 @@ export class FunctionOperations implements FunctionService {
     const lag = await this.lag(name);
     const problem = this.deps.problem(name);
     const failing = problem !== undefined || (replicas.restarts > 0 && replicas.ready === 0) || replicas.circuit === "open";
-    const state = this.isPaused(name) ? "paused" : failing ? "failing" : replicas.desired === 0 ? "scaled-to-zero" : "running";
+    // Scaled to zero once the last replica has drained and exited, not when it was told to stop.
+    const scaledToZero = replicas.desired === 0 && replicas.draining === 0;
+    const state = this.isPaused(name) ? "paused" : failing ? "failing" : scaledToZero ? "scaled-to-zero" : "running";
     const redrive = this.deps.redrives.status(name);
     return {
       ...describeFunction(record),

@@ -5,6 +5,7 @@ import type { TopicMessages } from "./kafka-records.js";
 import { markCommitted, offsetsToCommit, sleep, type CompletedWork, type OwnedWorks, type RecordSink } from "./record-sink.js";
 
 const COMMIT_RETRY_MS = 500;
+const COMMIT_INTERVAL_MS = 20;
 
 export interface AtLeastOnceSinkOptions {
   kafka: Kafka;
@@ -26,6 +27,8 @@ export class AtLeastOnceSink implements RecordSink {
   #committing: Promise<void> | undefined;
   #again = false;
   #retryTimer: NodeJS.Timeout | undefined;
+  #intervalTimer: NodeJS.Timeout | undefined;
+  #lastCommitAt = 0;
   #stopped = false;
 
   constructor(private readonly options: AtLeastOnceSinkOptions) {
@@ -39,7 +42,7 @@ export class AtLeastOnceSink implements RecordSink {
   async complete({ work, finished, messages }: CompletedWork): Promise<boolean> {
     if (messages.length > 0 && !(await this.#produce(messages, () => work.revoked))) return false;
     // The messages are acknowledged by every in-sync replica: these records may now be committed past.
-    for (const record of finished) work.tracker.markDone(record.offset);
+    for (const record of finished) work.markDone(record);
     this.requestCommit();
     return true;
   }
@@ -50,8 +53,21 @@ export class AtLeastOnceSink implements RecordSink {
       this.#again = true;
       return;
     }
+    // Under load every finished invocation asks for a commit: one at most every COMMIT_INTERVAL_MS
+    // carries them all (a crash redelivers at most that much more; flush() commits at once).
+    const wait = this.#lastCommitAt + COMMIT_INTERVAL_MS - Date.now();
+    if (wait > 0) {
+      this.#intervalTimer ??= setTimeout(() => {
+        this.#intervalTimer = undefined;
+        this.requestCommit();
+      }, wait);
+      return;
+    }
+    this.#lastCommitAt = Date.now();
     this.#committing = this.#commitLoop().finally(() => {
       this.#committing = undefined;
+      // Asked again while committing: the next commit comes after the interval.
+      if (this.#again && !this.#stopped) this.requestCommit();
     });
   }
 
@@ -63,20 +79,18 @@ export class AtLeastOnceSink implements RecordSink {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#intervalTimer);
     await this.#producer.disconnect();
   }
 
   async #commitLoop(): Promise<void> {
-    do {
-      this.#again = false;
-      const ok = await this.#commitOnce();
-      if (!ok) {
-        // During a rebalance the group refuses commits for a moment; the next one carries the same offsets.
-        clearTimeout(this.#retryTimer);
-        this.#retryTimer = setTimeout(() => this.requestCommit(), COMMIT_RETRY_MS);
-        return;
-      }
-    } while (this.#again && !this.#stopped);
+    this.#again = false;
+    const ok = await this.#commitOnce();
+    if (!ok) {
+      // During a rebalance the group refuses commits for a moment; the next one carries the same offsets.
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = setTimeout(() => this.requestCommit(), COMMIT_RETRY_MS);
+    }
   }
 
   async #commitOnce(): Promise<boolean> {

@@ -1,5 +1,5 @@
 import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
-import { deadLetterTopic } from "../config/function-config.js";
+import { deadLetterTopic } from "../config/dead-letter-topic.js";
 import type { FunctionRecord } from "../config/function-record.js";
 import { ensureTopics } from "../kafka/topics.js";
 import { log } from "../log.js";
@@ -30,6 +30,7 @@ export interface DispatcherOptions {
 }
 
 const FLUSH_TIMEOUT_MS = 5_000;
+const IDLE_FETCH_WAIT_MS = 500;
 const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /**
@@ -64,9 +65,12 @@ export class Dispatcher {
       sessionTimeout,
       rebalanceTimeout: sessionTimeout,
       heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 4)),
-      // kafkajs waits up to 5 s for data by default; a lone record must not wait that long, and a
-      // resumed partition joins the next fetch within this time.
-      maxWaitTimeInMs: Math.min(500, Math.max(config.batch.maxWaitMs, 50)),
+      // How long the broker holds a fetch open when there is nothing to read. It answers as soon as
+      // a record arrives, so a long wait costs no latency and spares an idle worker from polling
+      // (at 50 ms an idle worker spent ~4 % of a core on it). What it delays is a resumed partition
+      // when every other one is idle (kafkajs adds it to the next fetch, or sleeps this long when all
+      // are paused): after a retry's backoff or an open breaker, rarely under load.
+      maxWaitTimeInMs: IDLE_FETCH_WAIT_MS,
       retry: { retries: 10 },
     });
     this.#dlt = deadLetterTopic(config);
@@ -103,11 +107,10 @@ export class Dispatcher {
 
   async start(): Promise<void> {
     const { config } = this.options.record;
-    if (this.#dlt !== null) await this.#ensureTopics([this.#dlt]);
-    // Before joining: the transactional sink must finish a dead predecessor's transaction before offsets are read.
-    await this.#sink.start();
     const consumer = this.#consumer;
-    await consumer.connect();
+    // Side by side, all before joining: the dead-letter topic exists before anything is dead-lettered,
+    // and the transactional sink finishes a dead predecessor's transaction before offsets are read.
+    await Promise.all([this.#dlt !== null ? this.#ensureTopics([this.#dlt]) : undefined, this.#sink.start(), consumer.connect()]);
     await consumer.subscribe({ topics: config.topics, fromBeginning: config.startFrom === "earliest" });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.#onAssignment(payload.memberAssignment));
     consumer.on(consumer.events.REBALANCING, () => this.#onRebalancing());
@@ -147,7 +150,9 @@ export class Dispatcher {
       if (work === undefined || work.revoked || this.#stopping) return;
       const records = batch.messages.map((m) => toSandboxRecord(batch.topic, batch.partition, m));
       const lastOffset = batch.lastOffset();
-      work.accept(records, BigInt(lastOffset), Date.now());
+      // At the end of the log a partial batch has nothing more to wait for (batch.maxWaitMs is "at most").
+      const caughtUp = BigInt(batch.highWatermark) <= BigInt(lastOffset) + 1n;
+      work.accept(records, BigInt(lastOffset), Date.now(), caughtUp);
       // The fetch position moves on; the commit position is the tracker's, and only the sink moves it.
       payload.resolveOffset(lastOffset);
       this.#scheduler.pump();

@@ -1,6 +1,6 @@
 import type { FunctionRecord } from "../config/function-record.js";
 import { log } from "../log.js";
-import type { FunctionSandbox } from "../sandbox/function-sandbox.js";
+import type { FunctionSandbox, InvocationOrder } from "../sandbox/function-sandbox.js";
 import type { CircuitBreaker, CircuitPermit } from "./circuit-breaker.js";
 import { deadLetterMessage } from "./dead-letter.js";
 import { emittedMessages, groupByTopic, type TopicMessages } from "./kafka-records.js";
@@ -30,25 +30,35 @@ export class Invoker {
   /** Records that succeeded in this replica: a record that first failed at count n has evidence of health once it is above n. */
   #successes = 0;
 
-  constructor(private readonly options: InvokerOptions) {}
+  /** With "key" and "none", `handle` runs a batch's lanes concurrently in the isolate (SPEC §3 ordering). */
+  readonly #order: InvocationOrder;
+
+  constructor(private readonly options: InvokerOptions) {
+    const { ordering } = options.record.config;
+    this.#order = ordering === "key" ? "by-key" : ordering === "none" ? "none" : "sequential";
+  }
 
   /** Resolves undefined when the partition was lost before the results were written. */
   async run(dispatch: Dispatch, permit: CircuitPermit | undefined): Promise<Settlement | undefined> {
     if (dispatch.deadLetterOnly) return this.#deadLetterHeld(dispatch);
     const { record: fn, sandbox, stats, breaker } = this.options;
     const { records } = dispatch;
+    const successesAtStart = this.#successes;
     const result = await sandbox.invoke(
       records.map((r) => r.record),
-      { attempt: dispatch.attempt, timeoutMs: fn.config.timeoutMs, stopOnFailure: true },
+      { attempt: dispatch.attempt, timeoutMs: fn.config.timeoutMs, stopOnFailure: true, order: this.#order },
     );
     stats.recordInvocation(result.durationMs);
-    const outcome = interpretOutcomes(records, result, fn.handler);
+    const outcome = interpretOutcomes(records, result, fn.handler, this.#order !== "sequential" && records.length > 1);
 
-    // With handleBatch the function itself told apart the records that failed from those that
-    // succeeded beside them, which is evidence of health; with handle only later successes are.
-    const before = this.#successes;
+    // Evidence of health for a failure is a success that finished while the failing attempt ran,
+    // or later: other invocations' (they ran beside it), and this one's own beside it. Its lane's
+    // earlier records, which succeeded before it began, are not.
     this.#successes += outcome.succeeded.length;
-    const mark = fn.handler === "handleBatch" ? before : this.#successes;
+    const markOf = (record: PendingRecord) => successesAtStart + outcome.successesBefore(record);
+    // A record cut short beside another's failure ran too: successes from here on are evidence for it,
+    // so one that later fails alone (a hang, after its neighbours all succeeded) can still be dead-lettered.
+    for (const record of outcome.cutShort) record.evidenceMark ??= markOf(record);
     if (permit !== undefined) breaker.record(permit, outcome.verdict);
     const breakerOpen = breaker.state() === "open";
 
@@ -58,7 +68,7 @@ export class Invoker {
     let delayMs = 0;
     for (const { record, error } of outcome.failed) {
       record.failedAttempts += 1;
-      record.evidenceMark ??= mark;
+      record.evidenceMark ??= markOf(record);
       record.lastError = error;
       const decision = decideAfterFailure({
         failedAttempts: record.failedAttempts,

@@ -54,12 +54,14 @@ export class OffsetTracker {
     if (this.#next === undefined || lastOffset + 1n > this.#next) this.#next = lastOffset + 1n;
   }
 
-  /** Marks a received record finished; unknown or already finished offsets are ignored. */
-  markDone(offset: bigint): void {
-    const index = this.#find(offset);
-    if (index < 0) return;
+  /** Marks a received record finished; false (and nothing changes) for unknown or already finished offsets. */
+  markDone(offset: bigint): boolean {
+    // Records mostly finish oldest first: try the head before searching.
+    const head = this.#entries[this.#head];
+    const index = head !== undefined && head.offset === offset ? this.#head : this.#find(offset);
+    if (index < 0) return false;
     const entry = this.#entries[index]!;
-    if (entry.done) return;
+    if (entry.done) return false;
     entry.done = true;
     this.#pending -= 1;
     while (this.#head < this.#entries.length && this.#entries[this.#head]!.done) this.#head += 1;
@@ -67,6 +69,7 @@ export class OffsetTracker {
       this.#entries = this.#entries.slice(this.#head);
       this.#head = 0;
     }
+    return true;
   }
 
   /**

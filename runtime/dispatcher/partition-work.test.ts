@@ -135,4 +135,81 @@ describe("PartitionWork", () => {
     old.inFlight = 0;
     expect(offsets(w.next(options))).toEqual([0]);
   });
+
+  it('with ordering "key", dispatches every record once and each key in offset order, through holes, compaction and requeues', () => {
+    // A seeded walk over 5,000 records of 7 keys, finishing in-flight dispatches in random order.
+    let seed = 42;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const keys = Array.from({ length: 5_000 }, () => `k${Math.floor(random() * 7)}`);
+    const w = work("key", keys);
+    const inFlight: Dispatch[] = [];
+    const seen: number[] = [];
+    const lastByKey = new Map<string, number>();
+    for (let step = 0; step < 100_000 && seen.length < keys.length; step += 1) {
+      const next = random() < 0.6 ? w.next({ ...options, maxSize: 1 + Math.floor(random() * 5) }) : undefined;
+      if (next !== undefined) {
+        inFlight.push(next);
+        continue;
+      }
+      const done = inFlight.splice(Math.floor(random() * inFlight.length), 1)[0];
+      if (done === undefined) continue;
+      if (random() < 0.05 && done.records.length > 1) {
+        // The last record was never attempted (another invocation's timeout): it goes back to the queue.
+        const requeue = done.records.slice(-1);
+        const finished = done.records.slice(0, -1);
+        for (const r of finished) w.tracker.markDone(r.offset);
+        w.settle(done, { finished, retry: [], requeue });
+        for (const r of finished) seen.push(Number(r.offset));
+        continue;
+      }
+      succeed(w, done);
+      for (const r of done.records) seen.push(Number(r.offset));
+    }
+    expect([...seen].sort((a, b) => a - b)).toEqual(keys.map((_, i) => i));
+    for (const offset of seen) {
+      const key = keys[offset]!;
+      expect(offset).toBeGreaterThan(lastByKey.get(key) ?? -1);
+      lastByKey.set(key, offset);
+    }
+    expect(w.unfinished).toBe(0);
+  });
+
+  it("gathers a partial batch for maxWaitMs, unless the fetch reached the end of the log", () => {
+    const gathering = new PartitionWork("t", 0, "partition");
+    gathering.accept([record(0), record(1)], 1n, 1_000);
+    expect(gathering.next({ ...options, maxWaitMs: 100 })).toBeUndefined();
+    expect(gathering.wakeAt()).toBe(1_100);
+    const caughtUp = new PartitionWork("t", 0, "partition");
+    caughtUp.accept([record(0), record(1)], 1n, 1_000, true);
+    expect(offsets(caughtUp.next({ ...options, maxWaitMs: 100 }))).toEqual([0, 1]);
+  });
+
+  it("runs a solo record in a dispatch of its own, and later records of its key after it", () => {
+    const w = work("key", ["a", "b", "a", "c"]);
+    const first = w.next({ ...options, maxSize: 10 })!;
+    expect(offsets(first)).toEqual([0, 1, 2, 3]);
+    // Cut short with every record unfinished: all go back, each to run alone.
+    for (const r of first.records) r.solo = true;
+    w.settle(first, { finished: [], retry: [], requeue: first.records });
+    const batches: number[][] = [];
+    for (let d = w.next({ ...options, maxSize: 10 }); d !== undefined; d = w.next({ ...options, maxSize: 10 })) batches.push(offsets(d)!);
+    // 0 ("a"), 1 ("b") and 3 ("c") at once, alone each; the second "a" waits for the first.
+    expect(batches).toEqual([[0], [1], [3]]);
+  });
+
+  it("runs solo retries of one key one after another", () => {
+    const w = work("key", ["a", "a", "b"]);
+    const first = w.next({ ...options, maxSize: 10 })!;
+    for (const r of first.records) r.failedAttempts = 1;
+    w.settle(first, { finished: [], retry: [{ records: first.records, dueAt: 0, deadLetterOnly: false }], requeue: [] });
+    const retry = w.next(options)!;
+    expect(retry.fromRetry).toBe(true);
+    for (const r of retry.records) r.solo = true;
+    w.settle(retry, { finished: [], retry: [], requeue: retry.records });
+    const a1 = w.next(options)!;
+    const b = w.next(options)!;
+    expect([offsets(a1), offsets(b), w.next(options)]).toEqual([[0], [2], undefined]);
+    succeed(w, a1);
+    expect(offsets(w.next(options))).toEqual([1]);
+  });
 });

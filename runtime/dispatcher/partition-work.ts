@@ -12,9 +12,15 @@ export interface PendingRecord {
   readonly lane: string;
   readonly arrivedAt: number;
   failedAttempts: number;
-  /** The replica's success count when this record first failed: a higher count later is evidence of health. */
+  /** The replica's success count as its first failing (or cut-short) attempt began (see Invoker.run): a higher count later is evidence of health. */
   evidenceMark?: number;
   lastError?: SerializedError;
+  /**
+   * Runs in invocations of its own from now on: it was unfinished when a concurrent invocation was
+   * cut short (see interpretOutcomes), and alone its blame is exact. It stays so through resets
+   * caused by others, so that it cannot slip back into a shared invocation and cut that short too.
+   */
+  solo?: boolean;
 }
 
 /** One unit of work handed to the invoker. */
@@ -81,10 +87,21 @@ export class PartitionWork {
   /** A revoked predecessor still finishing invocations: this one waits, so a record never runs twice at once. */
   heldBy: PartitionWork | undefined;
 
-  #queue: PendingRecord[] = [];
+  /**
+   * Records waiting to run, in offset order, from `#head` on. Records taken from the middle (a free
+   * lane behind busy ones) leave a hole (undefined) instead of shifting the rest: a dispatch costs
+   * what it takes and skips, not the length of the queue.
+   */
+  #queue: (PendingRecord | undefined)[] = [];
+  #head = 0;
+  #holes = 0;
   readonly #busyLanes = new Set<string>();
   #retries: RetryGroup[] = [];
+  /** Lanes of retry groups in flight: another group of the same lane (records run alone after a cut-short invocation) waits. */
+  readonly #retryLanesRunning = new Set<string>();
   #gatherUntil: number | undefined;
+  /** The last fetch reached the end of the log: a partial batch does not wait for more. */
+  #caughtUp = false;
 
   constructor(
     readonly topic: string,
@@ -92,18 +109,31 @@ export class PartitionWork {
     private readonly ordering: Ordering,
   ) {}
 
-  /** Takes over fetched records it has not seen yet; returns how many were new. */
-  accept(records: readonly SandboxRecord[], lastOffset: bigint, now: number): number {
+  /** Bytes of the values of the records received and not finished (the fetch pauses on them too). */
+  unfinishedBytes = 0;
+
+  /**
+   * Takes over fetched records it has not seen yet; returns how many were new. `caughtUp`: the
+   * fetch reached the end of the log, so nothing more is there to gather: what waits may go at once.
+   */
+  accept(records: readonly SandboxRecord[], lastOffset: bigint, now: number, caughtUp = false): number {
     if (this.revoked) return 0;
+    this.#caughtUp = caughtUp;
     let added = 0;
     for (const record of records) {
       const offset = BigInt(record.offset);
       if (!this.tracker.add(offset)) continue;
       this.#queue.push({ record, offset, lane: this.#laneOf(record, offset), arrivedAt: now, failedAttempts: 0 });
+      this.unfinishedBytes += record.value === null ? 0 : record.value.byteLength;
       added += 1;
     }
     this.tracker.extendTo(lastOffset);
     return added;
+  }
+
+  /** A record finished (succeeded or dead-lettered, its output durable): the watermark may pass it. Only sinks call this. */
+  markDone(pending: PendingRecord): void {
+    if (this.tracker.markDone(pending.offset)) this.unfinishedBytes -= pending.record.value === null ? 0 : pending.record.value.byteLength;
   }
 
   /** Whether a failed record holds the whole partition (ordering "partition"): its fetch pauses too. */
@@ -123,35 +153,91 @@ export class PartitionWork {
     this.heldBy = undefined;
     const retry = options.freshOnly ? undefined : this.#dueRetry(options);
     if (retry !== undefined) return retry;
-    if (!options.invocationsAllowed || this.#queue.length === 0) return undefined;
-    // With "partition" every record shares one lane: a busy head means nothing can run, without scanning the queue.
-    if (this.ordering === "partition" && this.#busyLanes.has(this.#queue[0]!.lane)) return undefined;
-
-    const taken: number[] = [];
+    if (!options.invocationsAllowed || this.#head >= this.#queue.length) return undefined;
+    this.#skipHoles();
+    const queue = this.#queue;
+    const taken: PendingRecord[] = [];
     const skippedLanes = new Set<string>();
-    for (let i = 0; i < this.#queue.length && taken.length < options.maxSize; i += 1) {
-      const { lane } = this.#queue[i]!;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (let i = this.#head; i < queue.length && taken.length < options.maxSize; i += 1) {
+      const pending = queue[i];
+      if (pending === undefined) continue;
+      const { lane } = pending;
       if (this.#busyLanes.has(lane) || skippedLanes.has(lane)) {
+        // With "partition" every record shares one lane: nothing behind a busy one can run.
+        if (this.ordering === "partition") break;
         // A later record of a lane that cannot run now must not overtake it.
         skippedLanes.add(lane);
         continue;
       }
-      taken.push(i);
+      if (pending.solo) {
+        if (taken.length > 0) {
+          // It runs alone, in the next dispatch; later records of its lane wait for it.
+          if (this.ordering === "partition") break;
+          skippedLanes.add(lane);
+          continue;
+        }
+        taken.push(pending);
+        break;
+      }
+      taken.push(pending);
+      if (pending.arrivedAt < oldest) oldest = pending.arrivedAt;
       if (options.onePerLane) skippedLanes.add(lane);
     }
     if (taken.length === 0) return undefined;
-    if (taken.length < options.maxSize) {
-      const oldest = Math.min(...taken.map((i) => this.#queue[i]!.arrivedAt));
-      if (options.now - oldest < options.maxWaitMs) {
-        this.#gatherUntil = oldest + options.maxWaitMs;
-        return undefined;
-      }
+    const solo = taken[0]!.solo === true;
+    if (!solo && taken.length < options.maxSize && !this.#caughtUp && options.now - oldest < options.maxWaitMs) {
+      this.#gatherUntil = oldest + options.maxWaitMs;
+      return undefined;
     }
-    const chosen = new Set(taken);
-    const records = taken.map((i) => this.#queue[i]!);
-    this.#queue = this.#queue.filter((_, i) => !chosen.has(i));
-    for (const record of records) this.#busyLanes.add(record.lane);
-    return { work: this, records, attempt: 1, fromRetry: false, deadLetterOnly: false };
+    this.#take(taken);
+    for (const record of taken) this.#busyLanes.add(record.lane);
+    return { work: this, records: taken, attempt: 1, fromRetry: false, deadLetterOnly: false };
+  }
+
+  /** Removes dispatched records from the queue: the head moves past them, or they leave holes. */
+  #take(taken: PendingRecord[]): void {
+    const queue = this.#queue;
+    let t = 0;
+    for (let i = this.#head; i < queue.length && t < taken.length; i += 1) {
+      if (queue[i] !== taken[t]) continue;
+      queue[i] = undefined;
+      t += 1;
+      if (i === this.#head) this.#head += 1;
+      else this.#holes += 1;
+    }
+    this.#skipHoles();
+    // Compact once the dead part outweighs the live one.
+    if (this.#head + this.#holes > 1_024 && (this.#head + this.#holes) * 2 > queue.length) this.#compact();
+  }
+
+  #skipHoles(): void {
+    const queue = this.#queue;
+    while (this.#head < queue.length && queue[this.#head] === undefined) {
+      this.#head += 1;
+      this.#holes -= 1;
+    }
+    if (this.#head === queue.length && queue.length > 0) {
+      this.#queue = [];
+      this.#head = 0;
+      this.#holes = 0;
+    }
+  }
+
+  #compact(): void {
+    this.#queue = this.#waiting();
+    this.#head = 0;
+    this.#holes = 0;
+  }
+
+  /** The waiting records, in offset order, without holes. */
+  #waiting(): PendingRecord[] {
+    const live: PendingRecord[] = [];
+    for (let i = this.#head; i < this.#queue.length; i += 1) {
+      const pending = this.#queue[i];
+      if (pending !== undefined) live.push(pending);
+    }
+    return live;
   }
 
   /** When `next` may have something it has not now: the earliest retry due, or the end of a batch's gathering. */
@@ -164,6 +250,7 @@ export class PartitionWork {
   /** Applies what happened to a dispatch's records: frees their lanes, or keeps them for the retry wait. */
   settle(dispatch: Dispatch, settlement: Settlement): void {
     if (this.revoked) return;
+    if (dispatch.fromRetry) for (const record of dispatch.records) this.#retryLanesRunning.delete(record.lane);
     const waiting = new Set<string>();
     for (const group of settlement.retry) {
       if (group.records.length === 0) continue;
@@ -172,11 +259,16 @@ export class PartitionWork {
     }
     if (settlement.requeue.length > 0) {
       if (dispatch.fromRetry) {
-        // Records of a retry stay a retry: their lanes keep waiting, and they go again at once.
-        this.#retries.push({ records: settlement.requeue, dueAt: 0, deadLetterOnly: false });
+        // Records of a retry stay a retry: their lanes keep waiting, and they go again at once (each alone when `solo`).
+        const solo = settlement.requeue.filter((r) => r.solo);
+        const together = settlement.requeue.filter((r) => !r.solo);
+        if (together.length > 0) this.#retries.push({ records: together, dueAt: 0, deadLetterOnly: false });
+        for (const record of solo) this.#retries.push({ records: [record], dueAt: 0, deadLetterOnly: false });
         for (const record of settlement.requeue) waiting.add(record.lane);
       } else {
-        this.#queue = mergeByOffset(this.#queue, settlement.requeue);
+        this.#queue = mergeByOffset(this.#waiting(), settlement.requeue);
+        this.#head = 0;
+        this.#holes = 0;
       }
     }
     for (const record of dispatch.records) if (!waiting.has(record.lane)) this.#busyLanes.delete(record.lane);
@@ -186,7 +278,10 @@ export class PartitionWork {
   revoke(): void {
     this.revoked = true;
     this.#queue = [];
+    this.#head = 0;
+    this.#holes = 0;
     this.#retries = [];
+    this.#retryLanesRunning.clear();
     this.#busyLanes.clear();
   }
 
@@ -195,11 +290,13 @@ export class PartitionWork {
     for (let i = 0; i < this.#retries.length; i += 1) {
       const group = this.#retries[i]!;
       if (group.dueAt > options.now) continue;
+      if (group.records.some((r) => this.#retryLanesRunning.has(r.lane))) continue;
       const allowed = group.deadLetterOnly ? options.deadLettersAllowed : options.invocationsAllowed;
       if (allowed && (index < 0 || group.dueAt < this.#retries[index]!.dueAt)) index = i;
     }
     if (index < 0) return undefined;
     const [group] = this.#retries.splice(index, 1);
+    for (const record of group!.records) this.#retryLanesRunning.add(record.lane);
     const attempt = Math.max(...group!.records.map((r) => r.failedAttempts)) + 1;
     return { work: this, records: group!.records, attempt, fromRetry: true, deadLetterOnly: group!.deadLetterOnly };
   }

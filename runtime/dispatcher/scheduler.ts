@@ -6,6 +6,9 @@ import type { Invoker } from "./invoker.js";
 import type { Dispatch, PartitionWork } from "./partition-work.js";
 
 const BUG_RETRY_MS = 1_000;
+const MIN_WINDOW_RECORDS = 20_000;
+/** Unfinished value bytes per partition before its fetch pauses. */
+const WINDOW_BYTES = 8 * 1024 * 1024;
 
 export interface SchedulerOptions {
   config: FunctionConfig;
@@ -35,9 +38,11 @@ export class Scheduler {
 
   constructor(private readonly options: SchedulerOptions) {
     const { batch, ordering, concurrency } = options.config;
-    // How many unfinished records a partition may hold before its fetch pauses: enough to keep
-    // every allowed invocation busy, bounded so that a slow function does not buffer a whole topic.
-    this.#window = Math.min(10_000, Math.max(500, 2 * batch.maxSize * (ordering === "partition" ? 1 : concurrency)));
+    // How many unfinished records a partition may hold before its fetch pauses: several of kafkajs'
+    // fetches (up to 1 MiB a partition each, some 6,000 records of 100 bytes), so that the fetch
+    // runs ahead of the invocations instead of pausing after every one of them, and enough to keep
+    // every allowed invocation busy. WINDOW_BYTES bounds it for large records.
+    this.#window = Math.max(MIN_WINDOW_RECORDS, 2 * batch.maxSize * (ordering === "partition" ? 1 : concurrency));
   }
 
   /** Invocations (and dead-letter writes) in flight. */
@@ -86,7 +91,7 @@ export class Scheduler {
     this.options.flow.apply(
       this.options.works(),
       // Half-open fetches again, so that a fresh record can be the probe.
-      (work) => this.#halted || circuit === "open" || work.waitingForRetry || work.unfinished >= this.#window,
+      (work) => this.#halted || circuit === "open" || work.waitingForRetry || work.unfinished >= this.#window || work.unfinishedBytes >= WINDOW_BYTES,
     );
   }
 

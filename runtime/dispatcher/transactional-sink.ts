@@ -98,7 +98,7 @@ export class TransactionalSink implements RecordSink {
     for (const entry of entries) if (entry.completed.work.revoked) entry.resolve(false);
     // Marked before the transaction so that its offsets cover these records; nothing else commits
     // in this mode, and if the transaction never commits the worker restarts from the last one that did.
-    for (const { completed } of live) for (const record of completed.finished) completed.work.tracker.markDone(record.offset);
+    for (const { completed } of live) for (const record of completed.finished) completed.work.markDone(record);
 
     for (let attempt = 1; ; attempt += 1) {
       const current = live.filter((e) => !e.completed.work.revoked);

@@ -1,6 +1,7 @@
 import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type logCreator } from "kafkajs";
 import type { EddyConfig } from "../config/load-config.js";
 import { log } from "../log.js";
+import { patchKafkaRequestQueue } from "./request-queue-patch.js";
 
 /** What a process needs to reach the cluster; passed to worker processes as is. */
 export type KafkaConnection = Pick<EddyConfig, "sasl" | "ssl"> & { brokers: string[] };
@@ -26,6 +27,7 @@ const toPino: logCreator = () => ({ namespace, level, log: entry }) => {
 
 /** One kafkajs client for this process, logging through Eddy's logger. */
 export function createKafka(connection: KafkaConnection, clientId: string): Kafka {
+  patchKafkaRequestQueue();
   const config: KafkaConfig = {
     clientId,
     brokers: connection.brokers,

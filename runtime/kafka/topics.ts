@@ -32,7 +32,8 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000
 }
 
 /**
- * Gives a consumer group that has never committed a starting point for each topic, at once.
+ * Gives a consumer group that has never committed the end of each topic as its starting point, at once
+ * (startFrom "latest"; with "earliest" a group without offsets starts at the log's start anyway).
  * Without this, "latest" would mean "whenever the first worker happens to join", and records produced
  * between a deploy's answer and that moment would be skipped. With it, "latest" means "from the deploy".
  * Topics the group already has offsets for are left alone, so a redeploy never reprocesses.
@@ -42,14 +43,13 @@ export async function pinNewGroupOffsets(
   admin: Admin,
   groupId: string,
   topics: string[],
-  startFrom: "earliest" | "latest",
 ): Promise<void> {
   const committed = await admin.fetchOffsets({ groupId, topics });
   const offsets: { topic: string; partition: number; offset: string }[] = [];
   for (const { topic, partitions } of committed) {
     if (partitions.some((p) => p.offset !== "-1")) continue;
     for (const end of await admin.fetchTopicOffsets(topic)) {
-      offsets.push({ topic, partition: end.partition, offset: startFrom === "earliest" ? end.low : end.high });
+      offsets.push({ topic, partition: end.partition, offset: end.high });
     }
   }
   if (offsets.length === 0) return;

@@ -217,6 +217,49 @@ describe("FunctionSandbox: handle", () => {
   });
 });
 
+describe("FunctionSandbox: handle, order", () => {
+  // Each record logs when it starts and when it ends, after a wait that makes later records of other keys overtake it.
+  const tracing = `
+    export default defineFunction({ name: "f", topics: ["in"], async handle(event, ctx) {
+      const [, wait, fail] = event.text().split(":");
+      console.log("start " + event.offset);
+      await new Promise((resolve) => setTimeout(resolve, Number(wait)));
+      if (fail === "fail") throw new Error("failed " + event.offset);
+      console.log("end " + event.offset);
+      ctx.emit("out", event.offset);
+    } });`;
+  const keyed = (key: string | null, offset: number, value: string) => record(value, offset, { key });
+  const batch = [keyed("a", 0, "a:30"), keyed("b", 1, "b:5"), keyed("a", 2, "a:0"), keyed(null, 3, "n:0"), keyed("b", 4, "b:0")];
+
+  it("by-key: runs different keys concurrently and each key's records in order", async () => {
+    const { sandbox, logs } = await sandboxFor(tracing);
+    const result = await sandbox.invoke(batch, { attempt: 1, timeoutMs: 2_000, order: "by-key" });
+    expect(statuses(result)).toEqual(["ok", "ok", "ok", "ok", "ok"]);
+    const lines = logs.map((l) => l.message);
+    // Everything's first record starts at once; "a"'s second waits for its first.
+    expect(lines.slice(0, 3)).toEqual(["start 0", "start 1", "start 3"]);
+    expect(lines.indexOf("start 2")).toBeGreaterThan(lines.indexOf("end 0"));
+    expect(lines.indexOf("start 4")).toBeGreaterThan(lines.indexOf("end 1"));
+    expect(result.emitted.map((e) => e.recordIndex).sort()).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it("by-key: a failure skips only the later records of its own key", async () => {
+    const { sandbox } = await sandboxFor(tracing);
+    const failing = [keyed("a", 0, "a:5:fail"), keyed("b", 1, "b:0"), keyed("a", 2, "a:0"), keyed("b", 3, "b:0")];
+    const result = await sandbox.invoke(failing, { attempt: 1, timeoutMs: 2_000, order: "by-key" });
+    expect(statuses(result)).toEqual(["failed", "ok", "skipped", "ok"]);
+  });
+
+  it("none: runs every record concurrently; sequential (the default) runs them one after another", async () => {
+    const concurrent = await sandboxFor(tracing);
+    await concurrent.sandbox.invoke(batch, { attempt: 1, timeoutMs: 2_000, order: "none" });
+    expect(concurrent.logs.slice(0, 5).map((l) => l.message)).toEqual(["start 0", "start 1", "start 2", "start 3", "start 4"]);
+    const sequential = await sandboxFor(tracing);
+    await invoke(sequential.sandbox, batch);
+    expect(sequential.logs.slice(0, 4).map((l) => l.message)).toEqual(["start 0", "end 0", "start 1", "end 1"]);
+  });
+});
+
 describe("FunctionSandbox: handleBatch", () => {
   const batchFunction = (body: string) => `
     export default defineFunction({ name: "f", topics: ["in"], async handleBatch(events, ctx) {

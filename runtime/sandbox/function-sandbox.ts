@@ -12,9 +12,10 @@ import { blameOnReset } from "./reset-blame.js";
 import { checkResult, type ResultRules } from "./result-check.js";
 import { sandboxFailure, type SerializedError } from "./serialized-error.js";
 import type { EmittedRecord, FunctionInfo, InvocationResult, LogLevel, RecordOutcome, SandboxRecord } from "./types.js";
-import type { HarnessEnvironment, ReservedTopics, WireResult } from "./wire.js";
+import type { HarnessEnvironment, InvocationOrder, ReservedTopics, WireResult } from "./wire.js";
 
 export type { SerializedError } from "./serialized-error.js";
+export type { InvocationOrder } from "./wire.js";
 export type { EmittedRecord, FunctionInfo, InvocationResult, LogLevel, RecordOutcome, SandboxRecord } from "./types.js";
 export { DEFAULT_SANDBOX_LIMITS, MAX_BUNDLE_BYTES, type SandboxLimits } from "./limits.js";
 
@@ -44,6 +45,12 @@ export interface InvokeOptions {
   timeoutMs: number;
   /** Default true: with `handle`, the records after the first failed one are "skipped", not run. */
   stopOnFailure?: boolean;
+  /**
+   * How `handle` runs the records: "sequential" (default) one after another; "by-key" records of
+   * different keys concurrently, each key's in order; "none" all concurrently. With stopOnFailure
+   * a failure skips the later records of its key only.
+   */
+  order?: InvocationOrder;
 }
 
 // How long a timed-out isolate gets to hand over what it finished before it is disposed anyway.
@@ -188,7 +195,7 @@ export class FunctionSandbox {
       // loop after an await of a timer), so the host keeps its own deadline.
       // This deadline does not know who is to blame (it may be waiting behind another invocation's loop); #reset works it out.
       pending.deadlineTimer = setTimeout(() => void this.#reset(runtime, "timeout"), timeoutMs);
-      runtime.invoke(id, batch, options.attempt, pending.stopOnFailure, timeoutMs).catch((error: unknown) => this.#onIsolateError(runtime, error, pending));
+      runtime.invoke(id, batch, options.attempt, pending.stopOnFailure, options.order ?? "sequential", timeoutMs).catch((error: unknown) => this.#onIsolateError(runtime, error, pending));
     });
   }
 

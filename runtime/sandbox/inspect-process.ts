@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { EddyError } from "../eddy-error.js";
 import { checkBundleSize } from "./bundler.js";
-import { runOnceInChild } from "./child-once.js";
+import { keepWarm, runOnceInChild } from "./child-once.js";
 import type { FunctionInfo } from "./function-sandbox.js";
 
 const INSPECT_CHILD = fileURLToPath(new URL("./inspect-child.js", import.meta.url));
@@ -14,6 +14,11 @@ type IpcError = { code?: string; message: string; userError?: boolean; context?:
 export function serializeForIpc(error: unknown): IpcError {
   if (error instanceof EddyError) return { code: error.code, message: error.message, userError: error.userError, context: error.context };
   return { message: error instanceof Error ? error.message : String(error) };
+}
+
+/** Keeps an inspecting process started ahead of the next deploy (the control plane calls it once). */
+export function keepInspectorWarm(): void {
+  keepWarm(INSPECT_CHILD);
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   INSTALL_GLOBAL_NAME,
   type HarnessApi,
   type HarnessEnvironment,
+  type InvocationOrder,
   type WireBatch,
   type WireFetchRequest,
   type WireFetchResult,
@@ -161,8 +162,8 @@ export class IsolateRuntime {
   }
 
   /** Starts an invocation; the result arrives through RuntimeHandlers.settle. Rejects on timeout, heap overflow or an unhandled rejection. */
-  invoke(id: number, batch: WireBatch, attempt: number, stopOnFailure: boolean, timeoutMs: number): Promise<unknown> {
-    return this.#invoke!.apply(undefined, [id, batch, attempt, stopOnFailure], { arguments: { copy: true }, timeout: timeoutMs });
+  invoke(id: number, batch: WireBatch, attempt: number, stopOnFailure: boolean, order: InvocationOrder, timeoutMs: number): Promise<unknown> {
+    return this.#invoke!.apply(undefined, [id, batch, attempt, stopOnFailure, order], { arguments: { copy: true }, timeout: timeoutMs });
   }
 
   fireTimer(timerId: number, timeoutMs: number): Promise<unknown> {

@@ -23,6 +23,8 @@ const ISOLATE_CODES = new Set<string>([
   "EDDY_SANDBOX_LIMIT",
 ] satisfies string[]);
 
+const OK: RecordOutcome = Object.freeze({ status: "ok" });
+
 export interface ResultRules {
   limits: Pick<SandboxLimits, "maxEmitRecordBytes" | "maxEmitBytesPerInvocation" | "maxEmitsPerInvocation">;
   reserved: ReservedTopics;
@@ -39,14 +41,20 @@ export interface ResultRules {
  */
 export function checkResult(raw: unknown, recordCount: number, rules: ResultRules): WireResult | { problem: string } {
   if (raw === null || typeof raw !== "object") return { problem: "the result is not an object" };
-  const { outcomes: rawOutcomes, emitted: rawEmitted, logsDropped } = raw as Record<string, unknown>;
-  if (!Array.isArray(rawOutcomes) || rawOutcomes.length !== recordCount) return { problem: `expected ${recordCount} outcomes` };
+  const { outcomes: sentOutcomes, emitted: rawEmitted, logsDropped } = raw as Record<string, unknown>;
   if (!Array.isArray(rawEmitted)) return { problem: "emitted is not an array" };
-  const outcomes: (RecordOutcome | null)[] = [];
-  for (const outcome of rawOutcomes) {
-    const checked = checkOutcome(outcome);
-    if (checked === undefined) return { problem: "an outcome has the wrong shape" };
-    outcomes.push(checked);
+  let outcomes: (RecordOutcome | null)[];
+  if (sentOutcomes === recordCount) {
+    // A number says every record succeeded (see SentResult).
+    outcomes = new Array<RecordOutcome>(recordCount).fill(OK);
+  } else {
+    if (!Array.isArray(sentOutcomes) || sentOutcomes.length !== recordCount) return { problem: `expected ${recordCount} outcomes` };
+    outcomes = [];
+    for (const outcome of sentOutcomes as unknown[]) {
+      const checked = checkOutcome(outcome);
+      if (checked === undefined) return { problem: "an outcome has the wrong shape" };
+      outcomes.push(checked);
+    }
   }
   const emitted: WireEmit[] = [];
   for (const emit of rawEmitted) {

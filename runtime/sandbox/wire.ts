@@ -8,26 +8,34 @@ export const BUNDLE_GLOBAL_NAME = "__eddyModule";
 /** The harness script leaves its install function here; install() deletes it. */
 export const INSTALL_GLOBAL_NAME = "__eddyInstall";
 
-/** A record without its value; values travel packed in one buffer (see WireBatch). */
-export interface WireRecord {
-  topic: string;
-  partition: number;
-  offset: string;
-  timestamp: number;
-  key: string | null;
-  headers: Record<string, string>;
-  valueOffset: number;
-  /** -1 when the value is null. */
-  valueLength: number;
-}
-
 /**
- * The records of one invocation. Values are packed into one buffer because copying a view copies
- * its whole backing buffer, and kafkajs values are views into the fetch response.
+ * The records of one invocation, as columns rather than one object per record: isolated-vm copies
+ * arguments with V8's serializer, which pays for every object and field, so a batch of 100 small
+ * records cost the host about 2.3 µs a record as objects and 0.6 µs as columns (measured with
+ * isolated-vm 5, see docs/benchmarks.md "Sandbox overhead"). `unpackBatch` (isolate/unpack-batch.ts)
+ * turns it back into records inside the isolate. Record i is:
+ * - topic `topics[topicIndex?.[i] ?? 0]`, partition `partitions[i]`, timestamp `timestamps[i]`;
+ * - offset: the i-th of the comma-separated decimal `offsets`;
+ * - key: `keys` sliced by `keyLengths` (UTF-16 code units, -1 for null), or null for all when `keys` is null;
+ * - value: `data` sliced at `valueOffsets[i]` for `valueLengths[i]` bytes (-1 for null). Values are
+ *   packed into one buffer because copying a view copies its whole backing buffer, and kafkajs
+ *   values are views into the fetch response;
+ * - headers: `headers[i]`, or `{}` for all when `headers` is null.
  */
 export interface WireBatch {
-  records: WireRecord[];
+  count: number;
+  topics: string[];
+  /** null when every record is on `topics[0]`. */
+  topicIndex: Uint16Array | null;
+  partitions: Int32Array;
+  offsets: string;
+  timestamps: Float64Array;
+  keys: string | null;
+  keyLengths: Int32Array | null;
   data: Uint8Array;
+  valueOffsets: Int32Array;
+  valueLengths: Int32Array;
+  headers: Record<string, string>[] | null;
 }
 
 export interface WireEmit {
@@ -38,13 +46,23 @@ export interface WireEmit {
   recordIndex: number;
 }
 
-/** `null` outcome: the record had not finished when the invocation was cut short (timeout). */
+/**
+ * `null` outcome: the record had not finished when the invocation was cut short (timeout). The
+ * harness sends `outcomes` as the record count when every record succeeded (the common case, and
+ * one number crosses faster than an array); `checkResult` expands it.
+ */
 export interface WireResult {
   outcomes: (RecordOutcome | null)[];
   emitted: WireEmit[];
   /** Log lines dropped over the per-invocation limit since the last result reported them. */
   logsDropped?: number;
 }
+
+/** How `handle` runs an invocation's records (InvokeOptions.order). */
+export type InvocationOrder = "sequential" | "by-key" | "none";
+
+/** What the harness sends: a WireResult whose `outcomes` may be the record count (all succeeded). */
+export type SentResult = Omit<WireResult, "outcomes"> & { outcomes: WireResult["outcomes"] | number };
 
 export type WireLoadResult = { ok: true; info: FunctionInfo } | { ok: false; problems: string[] };
 
@@ -97,7 +115,7 @@ export interface HostFunctions {
   log(level: LogLevel, message: string): void;
   setTimer(id: number, delayMs: number): void;
   clearTimer(id: number): void;
-  settle(invocationId: number, result: WireResult): void;
+  settle(invocationId: number, result: SentResult): void;
   fetch(fetchId: number, request: WireFetchRequest): void;
   /** null when the input is not a valid URL. */
   parseUrl(input: string, base: string | null): WireUrl | null;
@@ -112,12 +130,12 @@ export interface HarnessApi {
   /** Reads `globalThis.__eddyModule.default` after the bundle ran. */
   load(): WireLoadResult;
   /** Starts an invocation; its result arrives through HostFunctions.settle. */
-  invoke(invocationId: number, batch: WireBatch, attempt: number, stopOnFailure: boolean): void;
+  invoke(invocationId: number, batch: WireBatch, attempt: number, stopOnFailure: boolean, order: InvocationOrder): void;
   fireTimer(timerId: number): void;
   /** Settles the promise of a ctx.fetch. */
   fetchSettled(fetchId: number, result: WireFetchResult): void;
   /** Ends an invocation early and returns what it finished so far (null if it already settled). */
-  collect(invocationId: number): WireResult | null;
+  collect(invocationId: number): SentResult | null;
 }
 
 /** The limits the harness enforces inside the isolate (the host enforces them again; see limits.ts). */

@@ -5,11 +5,14 @@ import { consumerGroupId, type FunctionRecord } from "../config/function-record.
 import type { DispatchStats } from "../dispatcher/stats.js";
 import type { KafkaConnection } from "../kafka/client.js";
 import { log } from "../log.js";
+import { isAlive } from "../sandbox/child-once.js";
 import type { CircuitState, FromWorker, ToWorker } from "./messages.js";
 import { NO_STATS, sumStats, worstCircuit } from "./replica-stats.js";
 
 const WORKER_MAIN = fileURLToPath(new URL("./worker-main.js", import.meta.url));
 const MAX_RESTART_DELAY_MS = 30_000;
+/** How long a worker process started ahead of a deploy waits to be taken once the deploy stored its version. */
+const SPARE_GRACE_MS = 3_000;
 
 export interface SupervisorOptions {
   kafka: KafkaConnection;
@@ -22,6 +25,8 @@ export interface SupervisorOptions {
   replicaIndex?: number;
   /** Opens the functions' secrets: sent to each worker over IPC, never on its command line or environment. */
   secretKey: Buffer;
+  /** EDDY_WORKER_CPU_PROF: every worker writes a CPU profile into this folder when it exits. */
+  workerCpuProfileDir?: string | null;
   /** A function's own log line (ctx.log, console), as its worker reported it. */
   onFunctionLog?: (name: string, line: { level: "debug" | "info" | "warn" | "error"; message: string; at: string }) => void;
   /** A line of a worker's own log (JSON), after it was passed on to this process' stderr. */
@@ -31,6 +36,8 @@ export interface SupervisorOptions {
 export interface ReplicaStatus {
   desired: number;
   ready: number;
+  /** Replicas told to stop that have not exited yet (draining their in-flight records). */
+  draining: number;
   restarts: number;
   stats: DispatchStats | null;
   circuit: CircuitState;
@@ -77,6 +84,11 @@ export class WorkerSupervisor {
   private readonly reconciling = new Map<string, Promise<void>>();
   /** Per function, what its stopped replicas had counted. */
   private readonly retiredStats = new Map<string, DispatchStats>();
+  /** Per function, how many stopped replicas are still draining: "scaled to zero" means none is left. */
+  private readonly draining = new Map<string, number>();
+  /** A worker process forked ahead of need (see prewarm), not yet running any function. */
+  private spare: ChildProcess | undefined;
+  private spareTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SupervisorOptions) {}
 
@@ -169,7 +181,11 @@ export class WorkerSupervisor {
       this.sendTo(replica.child, { type: "stop" });
       // Draining lasts at most one invocation; past that the worker is stuck and is killed (nothing is lost: it committed nothing past unfinished records).
       const killTimer = setTimeout(() => replica.child.kill("SIGKILL"), replica.record.config.timeoutMs + 10_000);
+      this.draining.set(name, (this.draining.get(name) ?? 0) + 1);
       await replica.exited;
+      const left = (this.draining.get(name) ?? 1) - 1;
+      if (left > 0) this.draining.set(name, left);
+      else this.draining.delete(name);
       clearTimeout(killTimer);
     }
     this.retire(replica);
@@ -182,7 +198,41 @@ export class WorkerSupervisor {
     replica.stats = null;
   }
 
+  /**
+   * Forks a worker process ahead of need: a deploy calls it as it begins, so that Node and the worker's
+   * modules (~0.4 s) load while the deploy bundles, inspects and prepares the function, and the next
+   * spawn takes the booted process. The deploy calls the returned function when it ends: a spare that
+   * nothing took is stopped soon after (at once when no version was stored).
+   */
+  prewarm(): (stored: boolean) => void {
+    clearTimeout(this.spareTimer);
+    if (this.options.replicaIndex === undefined && !isAlive(this.spare)) {
+      const child = forkWorker(this.options.workerCpuProfileDir);
+      child.once("exit", () => {
+        if (this.spare === child) this.spare = undefined;
+      });
+      this.spare = child;
+    }
+    return (stored) => {
+      clearTimeout(this.spareTimer);
+      this.spareTimer = setTimeout(() => this.dropSpare(), stored ? SPARE_GRACE_MS : 0);
+      this.spareTimer.unref();
+    };
+  }
+
+  private takeSpare(): ChildProcess | undefined {
+    const child = this.spare;
+    this.spare = undefined;
+    return isAlive(child) ? child : undefined;
+  }
+
+  private dropSpare(): void {
+    this.takeSpare()?.kill("SIGKILL");
+  }
+
   async stopAll(): Promise<void> {
+    clearTimeout(this.spareTimer);
+    this.dropSpare();
     await Promise.all([...this.replicas.keys()].map((name) => this.stopReplicas(name, [...(this.replicas.get(name)?.keys() ?? [])])));
   }
 
@@ -195,6 +245,7 @@ export class WorkerSupervisor {
     return {
       desired,
       ready: live.filter((r) => r.ready).length,
+      draining: this.draining.get(name) ?? 0,
       restarts: live.reduce((sum, r) => sum + r.restarts, 0),
       stats: reported.length > 0 || retired ? sumStats(retired ?? NO_STATS, reported) : null,
       circuit: worstCircuit(live.map((r) => r.circuit)),
@@ -210,8 +261,7 @@ export class WorkerSupervisor {
   }
 
   private spawn(record: FunctionRecord, index: number, restarts: number): void {
-    // isolated-vm needs Node's startup snapshot off (Node ≥ 20).
-    const child = fork(WORKER_MAIN, [], { execArgv: ["--no-node-snapshot"], stdio: ["ignore", "inherit", "pipe", "ipc"] });
+    const child = this.takeSpare() ?? forkWorker(this.options.workerCpuProfileDir);
     // The worker's log passes through here so that the control plane can keep its warnings and errors per function.
     createInterface({ input: child.stderr! }).on("line", (line) => {
       process.stderr.write(`${line}\n`);
@@ -270,4 +320,20 @@ export class WorkerSupervisor {
   private sendTo(child: ChildProcess, message: ToWorker): void {
     if (child.connected) child.send(message);
   }
+}
+
+/** A worker process, booted and waiting for its "start" message. */
+function forkWorker(cpuProfileDir: string | null | undefined): ChildProcess {
+  return fork(WORKER_MAIN, [], { execArgv: workerExecArgv(cpuProfileDir ?? undefined), stdio: ["ignore", "inherit", "pipe", "ipc"] });
+}
+
+/**
+ * Node flags of a worker. `EDDY_WORKER_CPU_PROF=<dir>` profiles every worker (`node --cpu-prof`, written
+ * to <dir> when the worker exits): Node refuses --cpu-prof in NODE_OPTIONS, so it cannot come from there.
+ */
+export function workerExecArgv(cpuProfileDir: string | undefined): string[] {
+  // isolated-vm needs Node's startup snapshot off (Node ≥ 20).
+  const argv = ["--no-node-snapshot"];
+  if (cpuProfileDir) argv.push("--cpu-prof", `--cpu-prof-dir=${cpuProfileDir}`);
+  return argv;
 }

@@ -39,12 +39,13 @@ function metText(met: boolean | null): string {
 
 function quickSizes(sizes: BenchSizes): string {
   return [
-    `throughput ${sizes.throughput.records.toLocaleString("en-US")} records`,
+    `throughput ${sizes.throughput.records.toLocaleString("en-US")} records × ${sizes.throughput.rounds} rounds`,
     `latency ${sizes.latency.durationMs / 1000} s at ${sizes.latency.ratePerSecond}/s`,
     `slow handler ${sizes.slowHandler.records} records over ${sizes.slowHandler.keys} keys`,
     `sandbox ${sizes.sandbox.recordsPerCase.toLocaleString("en-US")} records per case`,
     `cold start ${sizes.coldStart.deploys} deploys and ${sizes.coldStart.isolates} isolates`,
     `memory ${sizes.memory.functions.join(" and ")} functions`,
+    `profile ${sizes.profile.records.toLocaleString("en-US")} records`,
   ].join(", ");
 }
 
@@ -78,7 +79,7 @@ export function renderReport(results: BenchResults): string {
   out.push(`- Eddy at commit \`${machine.commit}\`${machine.uncommitted.length > 0 ? `, plus ${workInProgress(machine.uncommitted)}` : ", with a clean working tree."}`);
   out.push("");
 
-  out.push("## Targets (issue 6)");
+  out.push("## Targets (issues 6 and 11)");
   out.push("");
   const targets: TargetCheck[] = results.scenarios.flatMap((s) => s.targets);
   if (targets.length === 0) out.push("No target was measured in this run.");

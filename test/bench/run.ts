@@ -26,9 +26,10 @@ import { scaleOut } from "./scenarios/scale-out.js";
 import { scalerSimulation } from "./scenarios/scaler-simulation.js";
 import { slowHandler } from "./scenarios/slow-handler.js";
 import { throughput } from "./scenarios/throughput.js";
+import { workerProfile } from "./scenarios/worker-profile.js";
 
 // The simulation comes after scale-out, whose measured figures (a replica's rate, a rebalance's pause) it uses.
-const SCENARIOS: Scenario[] = [throughput, latency, slowHandler, sandboxOverhead, coldStart, memory, scaleOut, scalerSimulation];
+const SCENARIOS: Scenario[] = [throughput, latency, slowHandler, sandboxOverhead, coldStart, memory, scaleOut, scalerSimulation, workerProfile];
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
@@ -86,13 +87,14 @@ async function main(): Promise<void> {
       kafka,
       admin,
       workDir,
-      async startEddy(label) {
+      async startEddy(label, env) {
         eddyCount += 1;
         const instance = await EddyInstance.start({
           brokers: broker.brokers,
           dataDir: path.join(workDir, `eddy-${eddyCount}`),
           // A fresh prefix is a fresh registry: no function of an earlier instance comes back.
           topicPrefix: `bench${eddyCount}.`,
+          env,
         });
         instances.add(instance);
         instance.child.once("exit", () => instances.delete(instance));

@@ -148,11 +148,13 @@ export default defineFunction({
     // The function may have scaled to zero while idle: the record brings a replica back. Counters survive that.
     const before = (await eddy.api("GET", "/v1/functions/lc-race")).body.stats.processed as number;
     await produce("lc-race-in", [{ key: "m", value: "m" }]);
+    let last: unknown;
     const done = async () => {
       const status = (await eddy.api("GET", "/v1/functions/lc-race")).body;
+      last = { state: status.state, replicas: status.replicas, lag: status.lag.total, processed: status.stats.processed, before };
       return status.stats.processed > before && status.lag.total === 0 && status.replicas.ready === 1;
     };
-    expect(await eventually(done)).toBe(true);
+    expect(await eventually(done), `the record was not processed; last status: ${JSON.stringify(last)}`).toBe(true);
     const metrics = await (await fetch(`${eddy.url}/metrics`)).text();
     expect(metrics).toMatch(/eddy_invocations_total\{function="lc-race"\} [1-9]/);
     expect(metrics).toMatch(/eddy_consumer_lag\{function="lc-race"\} 0/);

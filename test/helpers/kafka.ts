@@ -31,8 +31,14 @@ export async function ensureTopic(topic: string, numPartitions = 3): Promise<voi
  * Reads a topic from the beginning until `count` records arrived, then keeps reading for `settleMs` more
  * so that records beyond the expected count (duplicates) are seen too.
  */
-export async function consumeAll(topic: string, count: number, options: { timeoutMs?: number; settleMs?: number } = {}): Promise<KafkaMessage[]> {
-  const { timeoutMs = 60_000, settleMs = 1_500 } = options;
+export async function consumeAll(
+  topic: string,
+  count: number,
+  options: { timeoutMs?: number; settleMs?: number; distinctBy?: (message: KafkaMessage) => string } = {},
+): Promise<KafkaMessage[]> {
+  const { timeoutMs = 60_000, settleMs = 1_500, distinctBy } = options;
+  // At-least-once topics may hold a record twice: with distinctBy, `count` is of distinct records.
+  const seen = new Set<string>();
   await ensureTopic(topic);
   const consumer = testKafka().consumer({ groupId: `eddy-test-reader-${randomUUID()}`, maxWaitTimeInMs: 100 });
   const messages: KafkaMessage[] = [];
@@ -45,7 +51,8 @@ export async function consumeAll(topic: string, count: number, options: { timeou
       autoCommit: false,
       eachMessage: async ({ message }) => {
         messages.push(message);
-        if (messages.length >= count) reached();
+        if (distinctBy) seen.add(distinctBy(message));
+        if ((distinctBy ? seen.size : messages.length) >= count) reached();
       },
     });
     await Promise.race([done, new Promise((resolve) => setTimeout(resolve, timeoutMs))]);

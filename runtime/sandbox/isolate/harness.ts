@@ -2,7 +2,7 @@
 // globals, loads the definition, runs invocations and hands results back to the host. Bundled by
 // harness-script.ts into one classic script.
 import { ERROR_CODE_PROPERTY, SdkErrorCode } from "../../../sdk/errors.js";
-import { createEvent } from "../../../sdk/event.js";
+import { createEvent, type EventRecord } from "../../../sdk/event.js";
 import type { Context, EddyEvent, FunctionLogger } from "../../../sdk/types.js";
 import type { SandboxErrorCode } from "../errors.js";
 import type { SerializedError } from "../serialized-error.js";
@@ -13,10 +13,9 @@ import {
   type HarnessApi,
   type HarnessEnvironment,
   type HostFunctions,
-  type WireBatch,
+  type InvocationOrder,
+  type SentResult,
   type WireEmit,
-  type WireRecord,
-  type WireResult,
 } from "../wire.js";
 import { loadDefinition, type LoadedFunction } from "./definition.js";
 import { EmitScope, type EmitBudget, type EmitRules } from "./emit.js";
@@ -27,6 +26,7 @@ import { LogBudget } from "./log-budget.js";
 import { serializeError } from "./serialize-error.js";
 import { EddyTextDecoder, EddyTextEncoder } from "./text-codec.js";
 import { createTimers } from "./timers.js";
+import { unpackBatch } from "./unpack-batch.js";
 import { createUrlClasses } from "./url.js";
 
 interface Invocation {
@@ -96,8 +96,12 @@ function install(
     }
   }
 
-  function resultOf(invocation: Invocation): WireResult {
-    return { outcomes: invocation.outcomes, emitted: invocation.emitted, logsDropped: logs.takeDropped() };
+  function resultOf(invocation: Invocation): SentResult {
+    const { outcomes } = invocation;
+    let allOk = true;
+    for (let i = 0; i < outcomes.length && allOk; i++) allOk = outcomes[i] === OK;
+    // All succeeded: the count crosses instead of an array of outcomes.
+    return { outcomes: allOk ? outcomes.length : outcomes, emitted: invocation.emitted, logsDropped: logs.takeDropped() };
   }
 
   function finish(invocation: Invocation): void {
@@ -109,7 +113,7 @@ function install(
     } catch (error) {
       // Only a tampered result fails to copy; the host then gets every record failed instead.
       const failure = serializeError(error);
-      host.settle(invocation.id, { outcomes: result.outcomes.map(() => ({ status: "failed", error: failure })), emitted: [], logsDropped: 0 });
+      host.settle(invocation.id, { outcomes: invocation.outcomes.map(() => ({ status: "failed", error: failure })), emitted: [], logsDropped: 0 });
     }
   }
 
@@ -119,15 +123,47 @@ function install(
     }
   }
 
+  /**
+   * `handle` over the records: one after another with order "sequential"; with "by-key" the records
+   * of different keys run concurrently, each key's in order (a record without a key has no order to
+   * keep); with "none" every record runs concurrently. With stopOnFailure a failed record skips the
+   * later records of its own key (all later records when sequential).
+   */
   async function runRecords(
     invocation: Invocation,
     handle: (event: EddyEvent, ctx: Context) => unknown,
-    batch: WireBatch,
+    records: EventRecord[],
+    attempt: number,
+    stopOnFailure: boolean,
+    order: InvocationOrder,
+  ): Promise<void> {
+    if (order === "sequential" || records.length === 1) {
+      await runLane(invocation, handle, records, allIndexes(records.length), attempt, stopOnFailure);
+      return;
+    }
+    const lanes = new Map<string | number, number[]>();
+    for (let i = 0; i < records.length; i++) {
+      const key = records[i]!.key;
+      const lane = order === "by-key" && key !== null ? key : i;
+      const list = lanes.get(lane);
+      if (list === undefined) lanes.set(lane, [i]);
+      else list.push(i);
+    }
+    const running: Promise<void>[] = [];
+    for (const indexes of lanes.values()) running.push(runLane(invocation, handle, records, indexes, attempt, stopOnFailure));
+    await Promise.all(running);
+  }
+
+  async function runLane(
+    invocation: Invocation,
+    handle: (event: EddyEvent, ctx: Context) => unknown,
+    records: EventRecord[],
+    indexes: number[],
     attempt: number,
     stopOnFailure: boolean,
   ): Promise<void> {
     let failed = false;
-    for (let i = 0; i < batch.records.length; i++) {
+    for (const i of indexes) {
       if (invocation.done) return;
       if (failed && stopOnFailure) {
         invocation.outcomes[i] = SKIPPED;
@@ -137,7 +173,7 @@ function install(
       let error: unknown;
       let threw = false;
       try {
-        await handle(toEvent(batch.records[i]!, batch.data), contextFor(scope, attempt, invocation));
+        await handle(createEvent(records[i]!), contextFor(scope, attempt, invocation));
       } catch (thrown) {
         threw = true;
         error = thrown;
@@ -162,10 +198,10 @@ function install(
   async function runBatch(
     invocation: Invocation,
     handleBatch: (events: EddyEvent[], ctx: Context) => unknown,
-    batch: WireBatch,
+    records: EventRecord[],
     attempt: number,
   ): Promise<void> {
-    const events = batch.records.map((record) => toEvent(record, batch.data));
+    const events = records.map(createEvent);
     const scope = new EmitScope(-1, invocation.emitBudget, emitRules);
     let failedList: unknown;
     let itemError: SerializedError;
@@ -213,10 +249,11 @@ function install(
       return { ok: true, info: outcome.info };
     },
 
-    invoke(invocationId, batch, attempt, stopOnFailure) {
+    invoke(invocationId, batch, attempt, stopOnFailure, order) {
+      const records = unpackBatch(batch);
       const invocation: Invocation = {
         id: invocationId,
-        outcomes: batch.records.map(() => null),
+        outcomes: records.map(() => null),
         emitted: [],
         emitBudget: { bytes: 0, count: 0 },
         quota: { fetches: 0 },
@@ -231,8 +268,8 @@ function install(
       }
       const run =
         loaded.handler === "handle"
-          ? runRecords(invocation, loaded.call, batch, attempt, stopOnFailure)
-          : runBatch(invocation, loaded.call, batch, attempt);
+          ? runRecords(invocation, loaded.call, records, attempt, stopOnFailure, order)
+          : runBatch(invocation, loaded.call, records, attempt);
       run.then(
         () => finish(invocation),
         (error: unknown) => {
@@ -259,16 +296,10 @@ function install(
   };
 }
 
-function toEvent(record: WireRecord, data: Uint8Array): EddyEvent {
-  return createEvent({
-    topic: record.topic,
-    partition: record.partition,
-    offset: record.offset,
-    timestamp: record.timestamp,
-    key: record.key,
-    headers: record.headers,
-    value: record.valueLength < 0 ? null : data.subarray(record.valueOffset, record.valueOffset + record.valueLength),
-  });
+function allIndexes(count: number): number[] {
+  const indexes = new Array<number>(count);
+  for (let i = 0; i < count; i++) indexes[i] = i;
+  return indexes;
 }
 
 /** The indexes of the events in `failed`, matched by identity, else by topic, partition and offset; or a problem. */

@@ -42,7 +42,7 @@ export class EddyInstance {
     private readonly output: { stderr: string; markers: string[] },
   ) {}
 
-  static async start(options: { brokers: string; dataDir: string; topicPrefix: string }): Promise<EddyInstance> {
+  static async start(options: { brokers: string; dataDir: string; topicPrefix: string; env?: Record<string, string> }): Promise<EddyInstance> {
     const port = await freePort();
     const token = "bench-token";
     const child = spawn(process.execPath, ["--no-node-snapshot", EDDY_MAIN, "start"], {
@@ -58,6 +58,7 @@ export class EddyInstance {
         EDDY_TOPIC_PREFIX: options.topicPrefix,
         // Per-record logging would be part of what is measured; warnings and errors still show.
         EDDY_LOG_LEVEL: "warn",
+        ...options.env,
       },
     });
     const output = { stderr: "", markers: [] as string[] };

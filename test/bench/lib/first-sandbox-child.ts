@@ -1,7 +1,7 @@
 /**
  * Run by scenario 5 in a fresh process (`node --no-node-snapshot first-sandbox-child.js <bundle file>`):
- * times the first FunctionSandbox of a process, as a new worker pays it (the harness is bundled
- * once per process), and prints the figures as one JSON line.
+ * times the first FunctionSandbox of a process, as a new worker pays it (the harness, prebuilt by
+ * `npm run build`, is read once per process), and prints the figures as one JSON line.
  */
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";

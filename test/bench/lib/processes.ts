@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { sleep } from "./progress.js";
 
 const BASELINE_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), "../baseline/kafkajs-consumer.js");
 
@@ -15,6 +16,44 @@ export function rssMb(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/** CPU time a process has used so far (user + system) in seconds, or null when it is gone. Linux only. */
+export function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields resume after the command name's last ")"; utime and stime are fields 14 and 15, in clock ticks (100 a second on Linux).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** Percent of one core each process used over `windowMs` (NaN for one that ended meanwhile). */
+export async function cpuPercent(pids: number[], windowMs: number): Promise<number[]> {
+  const before = pids.map(cpuSeconds);
+  const from = performance.now();
+  await sleep(windowMs);
+  const seconds = (performance.now() - from) / 1000;
+  return pids.map((pid, k) => {
+    const [start, end] = [before[k], cpuSeconds(pid)];
+    return start === null || start === undefined || end === null ? Number.NaN : (100 * (end - start)) / seconds;
+  });
+}
+
+/** The ids of live processes whose command line contains `marker` (whatever their parent). */
+export function pidsByCommand(marker: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker)) found.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
 }
 
 /** The ids of the live child processes of `parent` whose command line contains `marker`. */

@@ -2,7 +2,7 @@ import type { Admin, Kafka } from "kafkajs";
 import type { BenchOptions } from "./options.js";
 import type { EddyInstance } from "./eddy-instance.js";
 
-/** A goal from issue 6, checked against a measured figure (never asserted anywhere). */
+/** A goal from an issue (6, 11), checked against a measured figure (never asserted anywhere). */
 export interface TargetCheck {
   scenario: string;
   goal: string;
@@ -37,7 +37,7 @@ export interface BenchContext {
   kafka: Kafka;
   admin: Admin;
   /** Starts `eddy start` on the bench's broker with a fresh data dir and topic prefix; stopped by the runner at the latest. */
-  startEddy(label: string): Promise<EddyInstance>;
+  startEddy(label: string, env?: Record<string, string>): Promise<EddyInstance>;
   /** A scratch directory that the runner deletes at the end. */
   workDir: string;
 }

@@ -98,8 +98,9 @@ export async function runEddyFunction(
   topic: string,
   total: number,
   timeoutMs: number,
+  eddyEnv?: Record<string, string>,
 ): Promise<ConsumeRun> {
-  return timeEddyFunction(context, label, deploy, topic, total, timeoutMs).catch((error: unknown) => failedRun(label, total, error));
+  return timeEddyFunction(context, label, deploy, topic, total, timeoutMs, eddyEnv).catch((error: unknown) => failedRun(label, total, error));
 }
 
 async function timeEddyFunction(
@@ -109,9 +110,10 @@ async function timeEddyFunction(
   topic: string,
   total: number,
   timeoutMs: number,
+  eddyEnv: Record<string, string> | undefined,
 ): Promise<ConsumeRun> {
   progress(`  ${label}: starting Eddy`);
-  const eddy = await context.startEddy(label);
+  const eddy = await context.startEddy(label, eddyEnv);
   try {
     const startedAt = performance.now();
     const abort = new AbortController();
