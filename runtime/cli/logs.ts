@@ -7,10 +7,13 @@ interface LogLine {
   level: string;
   source: "function" | "eddy";
   message: string;
+  traceId?: string;
 }
 
 function format(line: LogLine): string {
-  return `${line.at} ${line.level.toUpperCase().padEnd(5)} ${line.source === "eddy" ? "[eddy] " : ""}${line.message}`;
+  // With tracing on, the line leads to its trace: "trace=<id>" as trace UIs take it in their search.
+  const trace = line.traceId ? ` trace=${line.traceId}` : "";
+  return `${line.at} ${line.level.toUpperCase().padEnd(5)} ${line.source === "eddy" ? "[eddy] " : ""}${line.message}${trace}`;
 }
 
 export function registerLogsCommand(program: Command): void {

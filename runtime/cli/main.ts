@@ -27,6 +27,7 @@ const program = new Command("eddy")
   .option("--json", "print machine-readable JSON")
   .option("--kafka <brokers>", "Kafka bootstrap brokers, comma-separated (KAFKA_BROKERS; default: a local broker)")
   .option("--data-dir <dir>", "where Eddy keeps its files (EDDY_DATA_DIR, default .eddy)")
+  .option("--log-format <format>", "Eddy's own log lines on stderr: json or pretty (EDDY_LOG_FORMAT; default pretty on a terminal, else json)")
   .showHelpAfterError();
 
 registerStartCommand(program);

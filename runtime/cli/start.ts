@@ -29,6 +29,7 @@ export function registerStartCommand(program: Command): void {
     .option("--port <port>", "HTTP port (EDDY_PORT, default 8080)")
     .option("--host <host>", "HTTP host (EDDY_HOST, default 127.0.0.1)")
     .option("--deploy <path>", "deploy this function file, or every function file in this folder, once started")
+    .option("--otel <url>", "export traces with OTLP over HTTP to this endpoint, e.g. http://localhost:4318 (same as OTEL_EXPORTER_OTLP_ENDPOINT)")
     .action(async (options: { deploy?: string }, command: Command) => {
       const config = configFor(command);
       let connection: KafkaConnection;

@@ -21,6 +21,7 @@ export function registerWorkerCommand(program: Command): void {
     .description("run one replica of one function (Kubernetes entry point; needs KAFKA_BROKERS or a local broker)")
     .requiredOption("--function <name>", "the function to run")
     .option("--replica <index>", "this replica's index 0…N-1 (default: the ordinal of a StatefulSet pod's name, else 0)")
+    .option("--otel <url>", "export traces with OTLP over HTTP to this endpoint, e.g. http://localhost:4318 (same as OTEL_EXPORTER_OTLP_ENDPOINT)")
     .action(async (options: { function: string; replica?: string }, command: Command) => {
       const config = configFor(command);
       const name = options.function;
@@ -35,6 +36,7 @@ export function registerWorkerCommand(program: Command): void {
         replicaIndex,
         secretKey,
         workerCpuProfileDir: config.workerCpuProfileDir,
+        tracing: config.tracing,
       });
       const follow = (task: Promise<void>) => void task.catch((error: unknown) => log.error({ err: error, function: name }, "could not apply a registry change"));
       // A version whose secrets this key cannot open is not run (one clear error), as in the control plane.

@@ -2,6 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import { EddyError } from "../eddy-error.js";
 import { formatIssues, problemsToText } from "./field-problems.js";
+import { tracingFromEnv, type TracingSettings } from "./tracing-config.js";
 
 /** Eddy's own settings, resolved once: flag > environment > default. Nothing else reads process.env. */
 export interface EddyConfig {
@@ -24,6 +25,10 @@ export interface EddyConfig {
   workerCpuProfileDir: string | null;
   /** Where the CLI reaches the API. */
   url: string;
+  /** Traces (OTEL_* variables, or `--otel <url>`): null when off, and then OpenTelemetry's SDK is never loaded. */
+  tracing: TracingSettings | null;
+  /** How Eddy's own log lines look on stderr: JSON lines, or readable lines for a person at a terminal. */
+  logFormat: "json" | "pretty";
 }
 
 /** Flags as the CLI parsed them; every one optional. */
@@ -34,6 +39,9 @@ export interface ConfigFlags {
   token?: string;
   dataDir?: string;
   url?: string;
+  /** An OTLP/HTTP endpoint: the same as OTEL_EXPORTER_OTLP_ENDPOINT. */
+  otel?: string;
+  logFormat?: string;
 }
 
 const error = (what: string) => ({ error: what });
@@ -54,14 +62,18 @@ const envSchema = z.object({
   EDDY_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"], error('expected "debug", "info", "warn" or "error"')).optional(),
   EDDY_URL: z.string().optional(),
   EDDY_METRICS_AUTH: z.enum(["none", "token"], error('expected "none" or "token"')).optional(),
+  EDDY_LOG_FORMAT: z.enum(["json", "pretty"], error('expected "json" or "pretty"')).optional(),
 });
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === "" ? undefined : value.trim();
 }
 
-/** Resolves Eddy's configuration from flags, then the environment, then defaults. */
-export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): EddyConfig {
+/**
+ * Resolves Eddy's configuration from flags, then the environment, then defaults. `isTerminal`:
+ * whether stderr is a terminal, where log lines default to readable text instead of JSON.
+ */
+export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env, isTerminal = false): EddyConfig {
   const parsed = envSchema.safeParse(
     Object.fromEntries(Object.entries(env).filter(([key, value]) => key in envSchema.shape && nonEmpty(value) !== undefined)),
     { reportInput: true },
@@ -92,6 +104,15 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   }
   const host = nonEmpty(flags.host) ?? e.EDDY_HOST ?? "127.0.0.1";
 
+  const otel = nonEmpty(flags.otel);
+  if (otel !== undefined && !URL.canParse(otel)) {
+    throw new EddyError("EDDY_CONFIG_INVALID", `--otel: expected the URL of an OTLP/HTTP endpoint such as http://localhost:4318, got ${otel}`, { userError: true });
+  }
+  const logFormat = nonEmpty(flags.logFormat) ?? e.EDDY_LOG_FORMAT ?? (isTerminal ? "pretty" : "json");
+  if (logFormat !== "json" && logFormat !== "pretty") {
+    throw new EddyError("EDDY_CONFIG_INVALID", `--log-format: expected "json" or "pretty", got ${logFormat}`, { userError: true });
+  }
+
   return {
     brokers,
     sasl,
@@ -107,5 +128,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     metricsAuth: e.EDDY_METRICS_AUTH ?? "none",
     workerCpuProfileDir: e.EDDY_WORKER_CPU_PROF ? path.resolve(e.EDDY_WORKER_CPU_PROF) : null,
     url: nonEmpty(flags.url) ?? e.EDDY_URL ?? `http://${host}:${port}`,
+    tracing: tracingFromEnv(otel === undefined ? env : { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: otel }),
+    logFormat,
   };
 }

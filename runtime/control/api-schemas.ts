@@ -207,6 +207,8 @@ export const logLine = z.object({
   source: z.enum(["function", "eddy"]),
   message: z.string(),
   context: z.record(z.string(), z.unknown()).optional(),
+  traceId: z.string().optional().describe("With tracing on: the trace of the invocation that wrote the line"),
+  spanId: z.string().optional().describe("With tracing on: the invocation's span"),
 });
 export const logList = z.object({ name: z.string(), lines: z.array(logLine) });
 

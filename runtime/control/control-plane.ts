@@ -1,3 +1,4 @@
+import { startTracing } from "../telemetry/start-tracing.js";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import type { EddyConfig } from "../config/load-config.js";
@@ -32,6 +33,7 @@ export interface ControlPlane {
  * paused), follows the registry for changes, and serves the HTTP API.
  */
 export async function startControlPlane(config: EddyConfig, kafkaConnection: KafkaConnection, token: string): Promise<ControlPlane> {
+  const tracing = await startTracing(config.tracing, { "eddy.process": "control-plane" });
   const kafka = createKafka(kafkaConnection, "eddy-control");
   const admin = kafka.admin();
   await admin.connect();
@@ -48,12 +50,13 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
     logLevel: config.logLevel,
     secretKey,
     workerCpuProfileDir: config.workerCpuProfileDir,
-    onFunctionLog: (name, line) => logs.append(name, { ...line, source: "function" }),
+    tracing: config.tracing,
+    onFunctionLog: (name, { traceId, spanId, ...line }) => logs.append(name, { ...line, source: "function", ...(traceId && spanId ? { traceId, spanId } : {}) }),
     onWorkerOutput: (name, line) => logs.appendWorkerOutput(name, line),
   });
   const deployer = new Deployer(registry, kafka, admin, config.topicPrefix, secretKey, () => supervisor.prewarm());
   keepInspectorWarm();
-  const redrives = new Redrives({ admin, kafka: kafkaConnection, topicPrefix: config.topicPrefix, logLevel: config.logLevel, logs, secretKey });
+  const redrives = new Redrives({ admin, kafka: kafkaConnection, topicPrefix: config.topicPrefix, logLevel: config.logLevel, logs, secretKey, tracing: config.tracing });
   const scaler = new Scaler({
     admin,
     supervisor,
@@ -120,6 +123,7 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
       stopWarm();
       await registry.close();
       await tokens.close();
+      await tracing?.shutdown();
       await admin.disconnect();
     },
   };

@@ -16,6 +16,7 @@ import { ControlMetrics } from "./metrics.js";
 import { redriveGroupId, type Redrives } from "./redrive.js";
 import type { FunctionRegistry } from "./registry.js";
 import { replayOffsets } from "./replay.js";
+import { traced } from "../telemetry/operation-span.js";
 
 export interface FunctionOperationsDeps {
   registry: FunctionRegistry;
@@ -65,11 +66,15 @@ export class FunctionOperations implements FunctionService {
   }
 
   deploy(request: DeployRequest) {
-    return this.deps.deployer.deploy(request);
+    return traced("deploy", {}, async (span) => {
+      const result = await this.deps.deployer.deploy(request);
+      span.setAttributes({ "faas.name": result.record.name, "faas.version": String(result.record.version), "eddy.changed": result.changed });
+      return result;
+    });
   }
 
   rollback(name: string, version: number) {
-    return this.deps.deployer.rollback(name, version);
+    return traced("rollback", { "faas.name": name, "faas.version": String(version) }, () => this.deps.deployer.rollback(name, version));
   }
 
   private require(name: string) {
@@ -128,11 +133,16 @@ export class FunctionOperations implements FunctionService {
   }
 
   invoke(name: string, events: InvokeEvent[]) {
-    return dryRun(this.require(name), events, this.deps.topicPrefix, this.deps.secretKey);
+    const record = this.require(name);
+    return traced("invoke", { "faas.name": name, "faas.version": String(record.version) }, () => dryRun(record, events, this.deps.topicPrefix, this.deps.secretKey));
   }
 
   /** Stops the worker (it drains and leaves the group), commits the new positions for the group, starts it again. */
-  async replay(name: string, from: ReplayFrom): Promise<ReplayAccepted> {
+  replay(name: string, from: ReplayFrom): Promise<ReplayAccepted> {
+    return traced("replay", { "faas.name": name, "eddy.replay.from": JSON.stringify(from) }, () => this.#replay(name, from));
+  }
+
+  async #replay(name: string, from: ReplayFrom): Promise<ReplayAccepted> {
     const record = this.require(name);
     const { admin, kafka, supervisor, topicPrefix } = this.deps;
     const { topics } = record.config;
@@ -147,10 +157,13 @@ export class FunctionOperations implements FunctionService {
     return { name, from, offsets, paused: this.isPaused(name) };
   }
 
-  async redrive(name: string): Promise<RedriveAccepted> {
-    const status = await this.deps.redrives.start(this.require(name));
-    this.logs.append(name, { at: new Date().toISOString(), level: "info", source: "eddy", message: `redrive of ${status.total} records from ${status.topic}` });
-    return { name, ...status };
+  redrive(name: string): Promise<RedriveAccepted> {
+    return traced("redrive", { "faas.name": name }, async (span) => {
+      const status = await this.deps.redrives.start(this.require(name));
+      span.setAttributes({ "messaging.destination.name": status.topic, "eddy.redrive.total": status.total });
+      this.logs.append(name, { at: new Date().toISOString(), level: "info", source: "eddy", message: `redrive of ${status.total} records from ${status.topic}` });
+      return { name, ...status };
+    });
   }
 
   async setPaused(name: string, paused: boolean): Promise<void> {

@@ -7,6 +7,9 @@ export interface LogLine {
   message: string;
   /** For Eddy's lines: where it happened and the error, when the worker said. */
   context?: Record<string, unknown>;
+  /** With tracing on, the trace and span of the invocation that wrote the line (ctx.log; console.* when alone in flight). */
+  traceId?: string;
+  spanId?: string;
 }
 
 type Listener = (line: LogLine) => void;
@@ -70,13 +73,14 @@ export class LogBook {
     const level = pinoLevels[Number(entry.level)];
     if (level !== "warn" && level !== "error") return;
     if (entry.source === "function" || entry.kafkajs !== undefined) return;
-    const { msg, time, level: _level, pid: _pid, hostname: _host, function: _fn, ...context } = entry;
+    const { msg, time, level: _level, pid: _pid, hostname: _host, function: _fn, trace_id, span_id, ...context } = entry;
     this.append(name, {
       at: typeof time === "number" ? new Date(time).toISOString() : new Date().toISOString(),
       level,
       source: "eddy",
       message: describe(String(msg ?? ""), context),
       context,
+      ...(typeof trace_id === "string" && typeof span_id === "string" ? { traceId: trace_id, spanId: span_id } : {}),
     });
   }
 }

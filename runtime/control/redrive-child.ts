@@ -15,6 +15,8 @@ import { createKafka, nextOffset } from "../kafka/client.js";
 import { log } from "../log.js";
 import { FunctionSandbox, type SandboxRecord, type SerializedError } from "../sandbox/function-sandbox.js";
 import type { RedriveRequest, RedriveReport } from "./redrive.js";
+import { startTracing } from "../telemetry/start-tracing.js";
+import { endSpans, InvocationSpan, startDeadLetterSpan, startSendSpan } from "../telemetry/record-spans.js";
 
 function report(message: RedriveReport): Promise<void> {
   return new Promise((resolve) => {
@@ -52,12 +54,14 @@ function originalRecord(dlt: string, partition: number, message: KafkaMessage): 
 async function redrive(request: RedriveRequest): Promise<void> {
   const { record: fn, dlt } = request;
   log.level = request.logLevel;
+  const tracing = await startTracing(request.tracing ?? null, { "faas.name": fn.name, "faas.version": String(fn.version), "eddy.process": "redrive" });
+  const identity = { name: fn.name, version: fn.version, groupId: request.groupId };
   const sandbox = await FunctionSandbox.create({
     code: fn.code,
     memoryMb: fn.config.memoryMb,
     env: functionEnv(fn, Buffer.from(request.secretKey, "base64")),
     function: { name: fn.name, version: fn.version },
-    onLog: (level, message) => void report({ type: "log", source: "function", level, message }),
+    onLog: (level, message, trace) => void report({ type: "log", source: "function", level, message, ...trace }),
     egress: fn.config.egress,
     topicPrefix: request.topicPrefix,
   });
@@ -75,23 +79,30 @@ async function redrive(request: RedriveRequest): Promise<void> {
     let attempts = 0;
     while (attempts < fn.config.retry.maxAttempts) {
       attempts += 1;
-      const result = await sandbox.invoke([record], { attempt: attempts, timeoutMs: fn.config.timeoutMs });
+      const span = tracing && new InvocationSpan(tracing.tracer, identity, [record], attempts);
+      const result = await sandbox.invoke([record], { attempt: attempts, timeoutMs: fn.config.timeoutMs, trace: span });
       const outcome = result.outcomes[0];
       if (outcome?.status === "ok") {
+        span?.end([]);
         const byTopic = result.emitted.map((e) => ({
           topic: e.topic,
           messages: [{ key: e.key, value: e.value === null ? null : Buffer.from(e.value), headers: e.headers }],
         }));
+        const sends = span?.sendEmits(byTopic) ?? [];
         if (byTopic.length > 0) await producer.sendBatch({ acks: -1, topicMessages: byTopic });
+        endSpans(sends);
         counts.succeeded += 1;
         return;
       }
       error = outcome?.status === "failed" ? outcome.error : { name: "Error", message: "the record was not run", retriable: true };
+      span?.end([error]);
       if (!error.retriable || attempts >= fn.config.retry.maxAttempts) break;
       await new Promise((resolve) => setTimeout(resolve, error!.retryAfterMs ?? backoffDelayMs(fn.config.retry.backoff, attempts)));
     }
     const message = deadLetterMessage(record, error!, attempts, { functionName: fn.name, functionVersion: fn.version, consumerGroup: request.groupId });
+    const deadLetterSpan = tracing && startDeadLetterSpan(tracing.tracer, record, dlt, message);
     await producer.send({ topic: dlt, acks: -1, messages: [message] });
+    if (deadLetterSpan) endSpans([deadLetterSpan]);
     counts.deadLettered += 1;
     void report({ type: "log", source: "eddy", level: "warn", message: `redriven record failed again and was dead-lettered: ${record.topic}[${record.partition}]@${record.offset}: ${error!.name}: ${error!.message}` });
   };
@@ -130,6 +141,7 @@ async function redrive(request: RedriveRequest): Promise<void> {
   await consumer.disconnect();
   await producer.disconnect();
   sandbox.dispose();
+  await tracing?.shutdown();
   await report({ type: "done", ...counts });
 }
 

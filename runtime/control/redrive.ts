@@ -1,3 +1,4 @@
+import type { TracingSettings } from "../config/tracing-config.js";
 import { fork, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -5,7 +6,7 @@ import type { Admin } from "kafkajs";
 import { deadLetterTopic } from "../config/function-config.js";
 import { consumerGroupId, type FunctionRecord } from "../config/function-record.js";
 import type { KafkaConnection } from "../kafka/client.js";
-import { log } from "../log.js";
+import { log, writeLogLine } from "../log.js";
 import type { LogLevel } from "../sandbox/function-sandbox.js";
 import { httpError } from "./errors.js";
 import type { LogBook } from "./log-book.js";
@@ -25,12 +26,14 @@ export interface RedriveRequest {
   topicPrefix: string;
   /** Eddy's secret key (base64): the child opens the function's secrets into its ctx.env. */
   secretKey: string;
+  /** EddyConfig.tracing: the child traces its invocations and writes when set. */
+  tracing?: TracingSettings | null;
 }
 
 /** What the redrive child reports. */
 export type RedriveReport =
   | { type: "progress" | "done"; done: number; succeeded: number; deadLettered: number }
-  | { type: "log"; source: "function" | "eddy"; level: LogLevel; message: string }
+  | { type: "log"; source: "function" | "eddy"; level: LogLevel; message: string; traceId?: string; spanId?: string }
   | { type: "failed"; message: string };
 
 /** A redrive as `GET /v1/functions/:name` and `POST …/redrive` show it. */
@@ -62,7 +65,15 @@ export class Redrives {
   private readonly children = new Map<string, ChildProcess>();
 
   constructor(
-    private readonly options: { admin: Admin; kafka: KafkaConnection; topicPrefix: string; logLevel: string; logs: LogBook; secretKey: Buffer },
+    private readonly options: {
+      admin: Admin;
+      kafka: KafkaConnection;
+      topicPrefix: string;
+      logLevel: string;
+      logs: LogBook;
+      secretKey: Buffer;
+      tracing?: TracingSettings | null;
+    },
   ) {}
 
   status(name: string): RedriveStatus | undefined {
@@ -112,6 +123,7 @@ export class Redrives {
       logLevel: this.options.logLevel,
       topicPrefix,
       secretKey: this.options.secretKey.toString("base64"),
+      tracing: this.options.tracing ?? null,
     });
     return { ...status };
   }
@@ -121,7 +133,7 @@ export class Redrives {
     const child = fork(REDRIVE_CHILD, [], { execArgv: ["--no-node-snapshot"], stdio: ["ignore", "inherit", "pipe", "ipc"] });
     this.children.set(name, child);
     createInterface({ input: child.stderr! }).on("line", (line) => {
-      process.stderr.write(`${line}\n`);
+      writeLogLine(line);
       this.options.logs.appendWorkerOutput(name, line);
     });
     child.on("message", (report: RedriveReport) => {
@@ -129,7 +141,14 @@ export class Redrives {
         Object.assign(status, { done: report.done, succeeded: report.succeeded, deadLettered: report.deadLettered });
         if (report.type === "done") this.finish(name, status, "done");
       } else if (report.type === "log") {
-        this.options.logs.append(name, { at: new Date().toISOString(), level: report.level, source: report.source, message: report.message });
+        const { traceId, spanId } = report;
+        this.options.logs.append(name, {
+          at: new Date().toISOString(),
+          level: report.level,
+          source: report.source,
+          message: report.message,
+          ...(traceId && spanId ? { traceId, spanId } : {}),
+        });
       } else if (report.type === "failed") {
         status.error = report.message;
       }

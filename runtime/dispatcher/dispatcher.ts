@@ -1,3 +1,4 @@
+import type { Tracer } from "@opentelemetry/api";
 import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import { deadLetterTopic } from "../config/dead-letter-topic.js";
 import type { FunctionRecord } from "../config/function-record.js";
@@ -25,6 +26,8 @@ export interface DispatcherOptions {
   /** This replica's index among the function's replicas: part of its stable transactional id. */
   replica?: number;
   onCircuitChange?: (change: CircuitChange) => void;
+  /** Set when tracing is on (runtime/telemetry/start-tracing.ts). */
+  tracer?: Tracer;
   /** The dispatcher cannot go on (fenced producer, consumer stopped for good): the worker must exit and be restarted. */
   onFatal: (error: Error) => void;
 }
@@ -88,7 +91,7 @@ export class Dispatcher {
           })
         : new AtLeastOnceSink({ kafka, consumer: this.#consumer, functionName: record.name, works, ensureTopics: (t) => this.#ensureTopics(t) });
     this.#flow = new FlowControl(this.#consumer);
-    const invoker = new Invoker({ record, groupId, sandbox: options.sandbox, stats: options.stats, breaker: this.#breaker, sink: this.#sink, deadLetterTopic: this.#dlt });
+    const invoker = new Invoker({ record, groupId, sandbox: options.sandbox, stats: options.stats, breaker: this.#breaker, sink: this.#sink, deadLetterTopic: this.#dlt, tracer: options.tracer });
     this.#scheduler = new Scheduler({
       config,
       handler: record.handler,

@@ -1,3 +1,4 @@
+import type { Span, SpanContext, Tracer } from "@opentelemetry/api";
 import type { FunctionRecord } from "../config/function-record.js";
 import { log } from "../log.js";
 import type { FunctionSandbox, InvocationOrder } from "../sandbox/function-sandbox.js";
@@ -9,6 +10,7 @@ import type { Dispatch, PendingRecord, Settlement } from "./partition-work.js";
 import type { RecordSink } from "./record-sink.js";
 import { decideAfterFailure } from "./retry-policy.js";
 import type { StatsRecorder } from "./stats.js";
+import { endSpans, InvocationSpan, startDeadLetterSpan } from "../telemetry/record-spans.js";
 
 export interface InvokerOptions {
   record: FunctionRecord;
@@ -19,6 +21,8 @@ export interface InvokerOptions {
   sink: RecordSink;
   /** The dead-letter topic, or null when the function never dead-letters. */
   deadLetterTopic: string | null;
+  /** Set when tracing is on: a span per invocation, per write and per ctx.fetch. Off, nothing of it runs. */
+  tracer?: Tracer;
 }
 
 /**
@@ -44,10 +48,9 @@ export class Invoker {
     const { record: fn, sandbox, stats, breaker } = this.options;
     const { records } = dispatch;
     const successesAtStart = this.#successes;
-    const result = await sandbox.invoke(
-      records.map((r) => r.record),
-      { attempt: dispatch.attempt, timeoutMs: fn.config.timeoutMs, stopOnFailure: true, order: this.#order },
-    );
+    const inputs = records.map((r) => r.record);
+    const span = this.#tracer && new InvocationSpan(this.#tracer, this.#identity, inputs, dispatch.attempt);
+    const result = await sandbox.invoke(inputs, { attempt: dispatch.attempt, timeoutMs: fn.config.timeoutMs, stopOnFailure: true, order: this.#order, trace: span });
     stats.recordInvocation(result.durationMs);
     const outcome = interpretOutcomes(records, result, fn.handler, this.#order !== "sequential" && records.length > 1);
 
@@ -78,8 +81,18 @@ export class Invoker {
         deadLetterEnabled: this.options.deadLetterTopic !== null,
         healthy: this.#successes > record.evidenceMark,
       });
+      const ids = span?.ids;
       log.warn(
-        { function: fn.name, topic: record.record.topic, partition: record.record.partition, offset: record.record.offset, attempt: record.failedAttempts, error, next: decision.action },
+        {
+          function: fn.name,
+          topic: record.record.topic,
+          partition: record.record.partition,
+          offset: record.record.offset,
+          attempt: record.failedAttempts,
+          error,
+          next: decision.action,
+          ...(ids && { trace_id: ids.traceId, span_id: ids.spanId }),
+        },
         "invocation failed",
       );
       if (decision.action === "retry") {
@@ -94,9 +107,14 @@ export class Invoker {
     }
 
     const finished = [...outcome.succeeded, ...deadLetters];
-    const messages = [...emittedMessages(result.emitted), ...this.#deadLetterMessages(deadLetters)];
+    const emits = emittedMessages(result.emitted);
+    const writeSpans = span?.sendEmits(emits) ?? [];
+    const messages = [...emits, ...this.#deadLetterMessages(deadLetters, writeSpans, span?.span.spanContext())];
+    span?.end(outcome.failed.map((f) => f.error));
     if (finished.length > 0 || messages.length > 0) {
-      if (!(await this.options.sink.complete({ work: dispatch.work, finished, messages }))) return undefined;
+      const written = await this.options.sink.complete({ work: dispatch.work, finished, messages });
+      endSpans(writeSpans, written ? undefined : "the partition was reassigned before the write; the records are redelivered");
+      if (!written) return undefined;
     }
     stats.add({ processed: outcome.succeeded.length, failed: outcome.failed.length, retried: retry.length, deadLettered: deadLetters.length });
     this.#logDeadLettered(deadLetters);
@@ -112,23 +130,36 @@ export class Invoker {
 
   async #deadLetterHeld(dispatch: Dispatch): Promise<Settlement | undefined> {
     const { records, work } = dispatch;
-    if (!(await this.options.sink.complete({ work, finished: records, messages: this.#deadLetterMessages(records) }))) return undefined;
+    const writeSpans: Span[] = [];
+    const written = await this.options.sink.complete({ work, finished: records, messages: this.#deadLetterMessages(records, writeSpans) });
+    endSpans(writeSpans, written ? undefined : "the partition was reassigned before the write; the records are redelivered");
+    if (!written) return undefined;
     this.options.stats.add({ deadLettered: records.length });
     this.#logDeadLettered(records);
     return { finished: records, retry: [], requeue: [] };
   }
 
-  #deadLetterMessages(records: PendingRecord[]): TopicMessages[] {
+  /** With tracing, each dead-letter copy gets a span in its record's trace (added to `spans`), linked to `invocation`. */
+  #deadLetterMessages(records: PendingRecord[], spans: Span[], invocation?: SpanContext): TopicMessages[] {
     const topic = this.options.deadLetterTopic;
     if (topic === null || records.length === 0) return [];
     const { record: fn, groupId } = this.options;
     const source = { functionName: fn.name, functionVersion: fn.version, consumerGroup: groupId };
     return groupByTopic(
-      records.map((r) => ({
-        topic,
-        message: deadLetterMessage(r.record, r.lastError ?? { name: "Error", message: "unknown failure", retriable: true }, r.failedAttempts, source),
-      })),
+      records.map((r) => {
+        const message = deadLetterMessage(r.record, r.lastError ?? { name: "Error", message: "unknown failure", retriable: true }, r.failedAttempts, source);
+        if (this.#tracer) spans.push(startDeadLetterSpan(this.#tracer, r.record, topic, message, invocation));
+        return { topic, message };
+      }),
     );
+  }
+
+  get #tracer(): Tracer | undefined {
+    return this.options.tracer;
+  }
+
+  get #identity() {
+    return { name: this.options.record.name, version: this.options.record.version, groupId: this.options.groupId };
   }
 
   #logDeadLettered(records: PendingRecord[]): void {

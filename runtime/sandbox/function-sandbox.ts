@@ -11,12 +11,12 @@ import { packRecords } from "./pack-records.js";
 import { blameOnReset } from "./reset-blame.js";
 import { checkResult, type ResultRules } from "./result-check.js";
 import { sandboxFailure, type SerializedError } from "./serialized-error.js";
-import type { EmittedRecord, FunctionInfo, InvocationResult, LogLevel, RecordOutcome, SandboxRecord } from "./types.js";
+import type { EmittedRecord, FunctionInfo, InvocationResult, LogLevel, RecordOutcome, SandboxRecord, SandboxTrace, TraceIds } from "./types.js";
 import type { HarnessEnvironment, InvocationOrder, ReservedTopics, WireResult } from "./wire.js";
 
 export type { SerializedError } from "./serialized-error.js";
 export type { InvocationOrder } from "./wire.js";
-export type { EmittedRecord, FunctionInfo, InvocationResult, LogLevel, RecordOutcome, SandboxRecord } from "./types.js";
+export type { EmittedRecord, FunctionInfo, InvocationResult, LogLevel, RecordOutcome, SandboxRecord, SandboxTrace, FetchSpan, TraceIds } from "./types.js";
 export { DEFAULT_SANDBOX_LIMITS, MAX_BUNDLE_BYTES, type SandboxLimits } from "./limits.js";
 
 export interface FunctionSandboxOptions {
@@ -25,7 +25,8 @@ export interface FunctionSandboxOptions {
   memoryMb: number;
   env: Record<string, string>;
   function: { name: string; version: number };
-  onLog: (level: LogLevel, message: string) => void;
+  /** A function's log line; `trace` when it was written in a traced invocation. */
+  onLog: (level: LogLevel, message: string, trace?: TraceIds) => void;
   /** How long the bundle's top-level code may run at load. Default 10000. */
   loadTimeoutMs?: number;
   /** What ctx.fetch may reach (SPEC §3 `egress`): `host` (any port) or `host:port`. Default []: nothing. */
@@ -51,6 +52,8 @@ export interface InvokeOptions {
    * a failure skips the later records of its key only.
    */
   order?: InvocationOrder;
+  /** The invocation's trace, when tracing is on: its ids go on the function's log lines, and each ctx.fetch gets a client span. */
+  trace?: SandboxTrace;
 }
 
 // How long a timed-out isolate gets to hand over what it finished before it is disposed anyway.
@@ -125,7 +128,7 @@ export class FunctionSandbox {
     });
     // settle goes through `sandbox`, which exists once the first runtime has loaded.
     const handlers: RuntimeHandlers = {
-      log: (runtime, level, message) => bridge.log(runtime, level, message),
+      log: (runtime, level, message, invocation) => bridge.log(runtime, level, message, invocation),
       settle: (runtime, id, result) => {
         if (sandbox !== undefined) sandbox.#settle(runtime, id, result);
       },
@@ -187,6 +190,7 @@ export class FunctionSandbox {
         timeoutMs,
         deadline: performance.now() + timeoutMs,
         deadlineTimer: undefined,
+        trace: options.trace,
         resolve,
       };
       this.#bridge.invocationStarted(runtime);

@@ -1,9 +1,9 @@
 import { log } from "../log.js";
 import type { EgressPolicy } from "./egress.js";
 import { egressFetch } from "./host-fetch.js";
-import { describeHostError, type IsolateRuntime } from "./isolate-runtime.js";
+import { describeHostError, type IsolateRuntime, type PendingInvocation } from "./isolate-runtime.js";
 import { MAX_LOG_LINE_CHARS, type SandboxLimits } from "./limits.js";
-import type { LogLevel } from "./types.js";
+import type { LogLevel, SandboxTrace, TraceIds } from "./types.js";
 import type { WireFetchRequest, WireFetchResult } from "./wire.js";
 
 const LOG_LEVELS = new Set<string>(["debug", "info", "warn", "error"]);
@@ -21,12 +21,12 @@ export class HostBridge {
     private readonly limits: SandboxLimits,
     private readonly egress: EgressPolicy,
     private readonly functionName: string,
-    private readonly onLog: (level: LogLevel, message: string) => void,
+    private readonly onLog: (level: LogLevel, message: string, trace?: TraceIds) => void,
     /** A timer or fetch callback failed in the isolate (timeout, heap overflow, unhandled rejection). */
     private readonly onCallbackError: (runtime: IsolateRuntime, error: unknown) => void,
   ) {}
 
-  log(runtime: IsolateRuntime, level: unknown, message: unknown): void {
+  log(runtime: IsolateRuntime, level: unknown, message: unknown, invocation: unknown): void {
     if (runtime.disposed || typeof level !== "string" || !LOG_LEVELS.has(level) || typeof message !== "string") return;
     const window = runtime.logWindow;
     if (window.budget === 0) window.budget = this.limits.maxLogLinesPerInvocation;
@@ -36,7 +36,10 @@ export class HostBridge {
       return;
     }
     window.lines += 1;
-    this.onLog(level as LogLevel, message.length > MAX_LOG_LINE_CHARS + 64 ? `${message.slice(0, MAX_LOG_LINE_CHARS)}… (cut)` : message);
+    const text = message.length > MAX_LOG_LINE_CHARS + 64 ? `${message.slice(0, MAX_LOG_LINE_CHARS)}… (cut)` : message;
+    const trace = traceOf(runtime, invocation);
+    if (trace === undefined) this.onLog(level as LogLevel, text);
+    else this.onLog(level as LogLevel, text, trace.ids);
   }
 
   /** An invocation starts: a log window opens with it, or grows by one invocation's budget. */
@@ -99,9 +102,16 @@ export class HostBridge {
       runtime.fetchSettled(fetchId, result, budgetMs).catch((error: unknown) => this.onCallbackError(runtime, error));
     };
     const { limits } = this;
+    const span = traceOf(runtime, request.invocation)?.startFetch(String(request.method), String(request.url));
+    const traced = span === undefined ? request : withHeaders(request, span.headers);
     const run = runtime.fetches.run((signal) =>
-      egressFetch(request, this.egress, limits, { timeoutMs: Math.min(limits.fetchTimeoutMs, this.#budgetMs(runtime)), signal }),
+      egressFetch(traced, this.egress, limits, { timeoutMs: Math.min(limits.fetchTimeoutMs, this.#budgetMs(runtime)), signal }),
     );
+    if (span !== undefined) {
+      const end = span.end.bind(span);
+      if (run === undefined) end({ error: "too many fetches waiting (maxConcurrentFetches)" });
+      else run.then((result) => end(result.ok ? { status: result.status } : { error: result.message }), (error: unknown) => end({ error: describeHostError(error) }));
+    }
     if (run === undefined) {
       deliver({ ok: false, code: "EDDY_SANDBOX_LIMIT", message: "ctx.fetch: too many fetches are waiting for a connection slot (maxConcurrentFetches)", retriable: true });
       return;
@@ -122,4 +132,23 @@ export class HostBridge {
     for (const pending of runtime.inflight.values()) deadline = Math.max(deadline, pending.deadline);
     return Math.ceil(deadline - performance.now());
   }
+}
+
+/**
+ * The trace of the invocation a log line or fetch came from. The id comes from the isolate: one
+ * that names no invocation in flight gets none. console.* names none; when one invocation is in
+ * flight it can only be that one's.
+ */
+function traceOf(runtime: IsolateRuntime, invocation: unknown): SandboxTrace | undefined {
+  let pending: PendingInvocation | undefined;
+  if (typeof invocation === "number") pending = runtime.inflight.get(invocation);
+  else if (runtime.inflight.size === 1) pending = runtime.inflight.values().next().value;
+  return pending?.trace;
+}
+
+/** The request with the client span's context headers, in place of any the function set itself. */
+function withHeaders(request: WireFetchRequest, extra: Record<string, string>): WireFetchRequest {
+  const names = new Set(Object.keys(extra));
+  const own = (Array.isArray(request.headers) ? request.headers : []).filter(([name]) => !names.has(String(name).toLowerCase()));
+  return { ...request, headers: [...own, ...Object.entries(extra)] };
 }

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import ivm from "isolated-vm";
 import { invalidFunctionError } from "./errors.js";
 import { FetchGate } from "./host-fetch.js";
-import type { FunctionInfo, InvocationResult, LogLevel, SandboxRecord } from "./types.js";
+import type { FunctionInfo, InvocationResult, LogLevel, SandboxRecord, SandboxTrace } from "./types.js";
 import { parseUrlForIsolate, setUrlPartForIsolate } from "./url-host.js";
 import {
   INSTALL_GLOBAL_NAME,
@@ -30,6 +30,8 @@ export interface PendingInvocation {
   timeoutMs: number;
   startedAt: number;
   deadlineTimer: NodeJS.Timeout | undefined;
+  /** InvokeOptions.trace. */
+  trace: SandboxTrace | undefined;
   resolve(result: InvocationResult): void;
 }
 
@@ -38,7 +40,8 @@ export interface PendingInvocation {
  * can be ignored. Arguments come from the isolate: the handlers check them.
  */
 export interface RuntimeHandlers {
-  log(runtime: IsolateRuntime, level: LogLevel, message: string): void;
+  /** `invocation`: the id of the invocation whose ctx.log wrote it (absent for console.*). */
+  log(runtime: IsolateRuntime, level: LogLevel, message: string, invocation: unknown): void;
   settle(runtime: IsolateRuntime, invocationId: number, result: unknown): void;
   setTimer(runtime: IsolateRuntime, timerId: number, delayMs: number): void;
   clearTimer(runtime: IsolateRuntime, timerId: number): void;
@@ -116,7 +119,7 @@ export class IsolateRuntime {
     const api = (await install.apply(
       undefined,
       [
-        callback((level: LogLevel, message: string) => handlers.log(this, level, message)),
+        callback((level: LogLevel, message: string, invocation?: number) => handlers.log(this, level, message, invocation)),
         callback((id: number, delayMs: number) => handlers.setTimer(this, id, delayMs)),
         callback((id: number) => handlers.clearTimer(this, id)),
         callback((id: number, result: unknown) => handlers.settle(this, id, result)),

@@ -37,3 +37,24 @@ export interface FunctionInfo {
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** The trace and span a log line was written in, when tracing is on. */
+export interface TraceIds {
+  traceId: string;
+  spanId: string;
+}
+
+/** The client span of one ctx.fetch: `headers` carry its context to the server called. */
+export interface FetchSpan {
+  headers: Record<string, string>;
+  end(result: { status?: number; error?: string }): void;
+}
+
+/**
+ * An invocation's trace as the sandbox uses it (runtime/telemetry implements it; absent when tracing
+ * is off): the ids for the function's log lines, and a client span for each ctx.fetch.
+ */
+export interface SandboxTrace {
+  readonly ids: TraceIds;
+  startFetch(method: string, url: string): FetchSpan;
+}

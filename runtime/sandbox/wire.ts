@@ -87,6 +87,8 @@ export type UrlPart = (typeof URL_SETTABLE_PARTS)[number];
 
 /** What ctx.fetch asks the host to do. The host alone decides whether the URL may be reached. */
 export interface WireFetchRequest {
+  /** The id of the invocation whose ctx.fetch this is (its trace gets the client span). */
+  invocation: number;
   url: string;
   method: string;
   headers: [string, string][];
@@ -112,7 +114,8 @@ export type WireFetchResult =
  * randomBytes answer synchronously.
  */
 export interface HostFunctions {
-  log(level: LogLevel, message: string): void;
+  /** `invocation`: the id of the invocation whose ctx.log wrote the line; absent for console.*, which no invocation owns. */
+  log(level: LogLevel, message: string, invocation?: number): void;
   setTimer(id: number, delayMs: number): void;
   clearTimer(id: number): void;
   settle(invocationId: number, result: SentResult): void;

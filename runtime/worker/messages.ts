@@ -1,4 +1,5 @@
 import type { FunctionRecord } from "../config/function-record.js";
+import type { TracingSettings } from "../config/tracing-config.js";
 import type { CircuitState } from "../dispatcher/circuit-breaker.js";
 import type { DispatchStats } from "../dispatcher/stats.js";
 import type { KafkaConnection } from "../kafka/client.js";
@@ -19,6 +20,8 @@ export type ToWorker =
       replica?: number;
       /** Eddy's secret key (base64), to open the function's secrets into its ctx.env. */
       secretKey?: string;
+      /** Tracing settings when tracing is on (the SDK reads the rest of OTEL_* from the inherited environment). */
+      tracing?: TracingSettings | null;
     }
   | { type: "stop" };
 
@@ -26,5 +29,5 @@ export type ToWorker =
 export type FromWorker =
   | { type: "ready" }
   | { type: "stats"; stats: DispatchStats; circuit: CircuitState }
-  | { type: "function-log"; level: "debug" | "info" | "warn" | "error"; message: string; at: string }
+  | { type: "function-log"; level: "debug" | "info" | "warn" | "error"; message: string; at: string; traceId?: string; spanId?: string }
   | { type: "fatal"; message: string };

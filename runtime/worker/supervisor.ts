@@ -2,9 +2,10 @@ import { fork, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { consumerGroupId, type FunctionRecord } from "../config/function-record.js";
+import type { TracingSettings } from "../config/tracing-config.js";
 import type { DispatchStats } from "../dispatcher/stats.js";
 import type { KafkaConnection } from "../kafka/client.js";
-import { log } from "../log.js";
+import { log, writeLogLine } from "../log.js";
 import { isAlive } from "../sandbox/child-once.js";
 import type { CircuitState, FromWorker, ToWorker } from "./messages.js";
 import { NO_STATS, sumStats, worstCircuit } from "./replica-stats.js";
@@ -25,10 +26,12 @@ export interface SupervisorOptions {
   replicaIndex?: number;
   /** Opens the functions' secrets: sent to each worker over IPC, never on its command line or environment. */
   secretKey: Buffer;
+  /** EddyConfig.tracing, handed to every worker. */
+  tracing?: TracingSettings | null;
   /** EDDY_WORKER_CPU_PROF: every worker writes a CPU profile into this folder when it exits. */
   workerCpuProfileDir?: string | null;
   /** A function's own log line (ctx.log, console), as its worker reported it. */
-  onFunctionLog?: (name: string, line: { level: "debug" | "info" | "warn" | "error"; message: string; at: string }) => void;
+  onFunctionLog?: (name: string, line: { level: "debug" | "info" | "warn" | "error"; message: string; at: string; traceId?: string; spanId?: string }) => void;
   /** A line of a worker's own log (JSON), after it was passed on to this process' stderr. */
   onWorkerOutput?: (name: string, line: string) => void;
 }
@@ -264,7 +267,7 @@ export class WorkerSupervisor {
     const child = this.takeSpare() ?? forkWorker(this.options.workerCpuProfileDir);
     // The worker's log passes through here so that the control plane can keep its warnings and errors per function.
     createInterface({ input: child.stderr! }).on("line", (line) => {
-      process.stderr.write(`${line}\n`);
+      writeLogLine(line);
       this.options.onWorkerOutput?.(record.name, line);
     });
     // "close" comes after the IPC channel has delivered everything, the final stats included.
@@ -294,6 +297,7 @@ export class WorkerSupervisor {
       logLevel: this.options.logLevel,
       replica: index,
       secretKey: this.options.secretKey.toString("base64"),
+      tracing: this.options.tracing ?? null,
     });
   }
 
@@ -308,8 +312,8 @@ export class WorkerSupervisor {
         replica.circuit = message.circuit;
         break;
       case "function-log":
-        log[message.level]({ function: fn, source: "function" }, message.message);
-        this.options.onFunctionLog?.(fn, { level: message.level, message: message.message, at: message.at });
+        log[message.level]({ function: fn, source: "function", trace_id: message.traceId, span_id: message.spanId }, message.message);
+        this.options.onFunctionLog?.(fn, { level: message.level, message: message.message, at: message.at, traceId: message.traceId, spanId: message.spanId });
         break;
       case "fatal":
         log.error({ function: fn, replica: replica.index }, `worker failed: ${message.message}`);

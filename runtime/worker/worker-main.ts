@@ -9,6 +9,7 @@ import { createKafka } from "../kafka/client.js";
 import { log } from "../log.js";
 import { DEFAULT_SANDBOX_LIMITS, FunctionSandbox } from "../sandbox/function-sandbox.js";
 import { functionEnv } from "../secrets/function-env.js";
+import { startTracing, type Tracing } from "../telemetry/start-tracing.js";
 import type { FromWorker, ToWorker } from "./messages.js";
 
 const STATS_INTERVAL_MS = 1_000;
@@ -22,6 +23,7 @@ function send(message: FromWorker): void {
 let dispatcher: Dispatcher | undefined;
 let stats: StatsRecorder | undefined;
 let sandbox: FunctionSandbox | undefined;
+let tracing: Tracing | undefined;
 let stopping = false;
 
 /** Ends the process so that the supervisor restarts it; nothing past an unfinished record was committed. */
@@ -38,19 +40,22 @@ async function start(message: Extract<ToWorker, { type: "start" }>): Promise<voi
   const startedAt = performance.now();
   const recorder = new StatsRecorder();
   stats = recorder;
+  const replica = message.replica ?? 0;
+  // The SDK loads while the isolate builds; without tracing it is never imported.
+  const tracingStarted = startTracing(message.tracing ?? null, { "faas.name": record.name, "faas.version": String(record.version), "faas.instance": String(replica) });
   sandbox = await FunctionSandbox.create({
     code: record.code,
     memoryMb: record.config.memoryMb,
     env: functionEnv(record, message.secretKey ? Buffer.from(message.secretKey, "base64") : null),
     function: { name: record.name, version: record.version },
-    onLog: (level, text) => send({ type: "function-log", level, message: text, at: new Date().toISOString() }),
+    onLog: (level, text, trace) => send({ type: "function-log", level, message: text, at: new Date().toISOString(), ...trace }),
     // What ctx.fetch may reach, and the prefix of the topics ctx.emit must not write to.
     egress: record.config.egress,
     topicPrefix: message.topicPrefix,
     // ctx.fetch follows the function's concurrency, so that "key" and "none" are not held to 16 requests at a time.
     limits: { maxConcurrentFetches: Math.max(DEFAULT_SANDBOX_LIMITS.maxConcurrentFetches, record.config.concurrency) },
   });
-  const replica = message.replica ?? 0;
+  tracing = await tracingStarted;
   const kafka = createKafka(message.kafka, `eddy-worker-${record.name}-${replica}`);
   const report = () => send(statsMessage());
   dispatcher = new Dispatcher({
@@ -62,6 +67,7 @@ async function start(message: Extract<ToWorker, { type: "start" }>): Promise<voi
     replica,
     // The breaker's state shows in `GET /v1/functions/:name` without waiting for the next report.
     onCircuitChange: () => setImmediate(report),
+    tracer: tracing?.tracer,
     onFatal: (error) => fail(error, "the dispatcher cannot go on; exiting so that the worker is restarted"),
   });
   const sandboxReadyAt = performance.now();
@@ -70,7 +76,7 @@ async function start(message: Extract<ToWorker, { type: "start" }>): Promise<voi
   send({ type: "ready" });
   const ms = (from: number, to: number) => Math.round(to - from);
   const startup = { bootMs: BOOT_MS, sandboxMs: ms(startedAt, sandboxReadyAt), consumerMs: ms(sandboxReadyAt, performance.now()) };
-  log.info({ function: record.name, version: record.version, startup, replica }, "worker ready");
+  log.info({ function: record.name, version: record.version, tracing: tracing !== undefined, startup, replica }, "worker ready");
 }
 
 function statsMessage(): FromWorker {
@@ -87,6 +93,7 @@ async function stop(): Promise<void> {
   try {
     await dispatcher?.stop();
     sandbox?.dispose();
+    await tracing?.shutdown();
   } catch (error) {
     log.error({ err: error }, "error while draining");
   } finally {

@@ -46,6 +46,7 @@ function quickSizes(sizes: BenchSizes): string {
     `cold start ${sizes.coldStart.deploys} deploys and ${sizes.coldStart.isolates} isolates`,
     `memory ${sizes.memory.functions.join(" and ")} functions`,
     `profile ${sizes.profile.records.toLocaleString("en-US")} records`,
+    `tracing ${sizes.tracing.records.toLocaleString("en-US")} records × ${sizes.tracing.rounds} round(s)`,
   ].join(", ");
 }
 
@@ -113,7 +114,7 @@ export function renderReport(results: BenchResults): string {
       "- Eddy runs as it ships: `eddy start` from `dist/` (control plane plus one worker process per function), pointed at the bench's broker with `KAFKA_BROKERS`, log level `warn`; functions are deployed with `POST /v1/functions`. A fresh `eddy start` (own data dir and topic prefix) serves each Eddy variant, so no earlier worker shares the machine.",
       "- Baselines are bare kafkajs consumers with kafkajs' defaults, each in its own Node process (`test/bench/baseline/kafkajs-consumer.ts`), as a user would run one.",
       "- Throughput is timed from the consumer's group join to the last record done. For Eddy, the bench polls the group every 10 ms: its members (the worker's consumer joining) and its committed offsets (Eddy commits only past finished records). A baseline reports its join and each batch or record it finished, with timestamps, on its stdout. Latency is measured end to end on one clock: the producer writes its send time into each record, and a reader in the bench process takes the difference when the relayed record arrives.",
-      "- Traffic goes only to 127.0.0.1: the broker, Eddy's API, and the 10 ms HTTP server of scenario 3. Every wait has a time limit; a variant that runs out of time is reported as incomplete with the rate it reached.",
+      "- Traffic goes only to 127.0.0.1: the broker, Eddy's API, the 10 ms HTTP server of scenario 3 and the discarding OTLP endpoint of scenario 10. Every wait has a time limit; a variant that runs out of time is reported as incomplete with the rate it reached.",
       `- Quick mode (\`npm run bench -- --quick\`) runs the same scenarios with smaller counts (${quickSizes(QUICK_SIZES)}) and writes \`test/bench/results/quick.md\` instead of this file.`,
       "- Timings are never asserted anywhere: this report is the only place they go.",
     ].join("\n"),

@@ -26,10 +26,11 @@ import { scaleOut } from "./scenarios/scale-out.js";
 import { scalerSimulation } from "./scenarios/scaler-simulation.js";
 import { slowHandler } from "./scenarios/slow-handler.js";
 import { throughput } from "./scenarios/throughput.js";
+import { tracing } from "./scenarios/tracing.js";
 import { workerProfile } from "./scenarios/worker-profile.js";
 
 // The simulation comes after scale-out, whose measured figures (a replica's rate, a rebalance's pause) it uses.
-const SCENARIOS: Scenario[] = [throughput, latency, slowHandler, sandboxOverhead, coldStart, memory, scaleOut, scalerSimulation, workerProfile];
+const SCENARIOS: Scenario[] = [throughput, latency, slowHandler, sandboxOverhead, coldStart, memory, scaleOut, scalerSimulation, workerProfile, tracing];
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));

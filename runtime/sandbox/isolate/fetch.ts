@@ -140,7 +140,7 @@ function createResponseClass(codec: Codec) {
 
 export interface FetchClient {
   /** ctx.fetch of one invocation; `quota` counts that invocation's fetches. */
-  fetch(quota: { fetches: number }, input: unknown, init: unknown): Promise<FetchResponse>;
+  fetch(quota: { fetches: number; invocation: number }, input: unknown, init: unknown): Promise<FetchResponse>;
   settled(fetchId: number, result: WireFetchResult): void;
   /** Forgets every fetch in flight: called when no invocation is, so none settles outside one. */
   clearAll(): void;
@@ -156,7 +156,7 @@ export function createFetchClient(
   const pending = new Map<number, { resolve(response: FetchResponse): void; reject(error: unknown): void }>();
   let nextId = 0;
 
-  function request(quota: { fetches: number }, input: unknown, init: unknown): WireFetchRequest {
+  function request(quota: { fetches: number; invocation: number }, input: unknown, init: unknown): WireFetchRequest {
     quota.fetches += 1;
     if (quota.fetches > limits.maxFetchesPerInvocation) {
       throw platformError(
@@ -195,7 +195,7 @@ export function createFetchClient(
         { retriable: false, type: RangeError },
       );
     }
-    return { url: url.href, method, headers, body, redirect: redirect as WireFetchRequest["redirect"] };
+    return { invocation: quota.invocation, url: url.href, method, headers, body, redirect: redirect as WireFetchRequest["redirect"] };
   }
 
   return {

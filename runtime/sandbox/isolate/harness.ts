@@ -35,8 +35,10 @@ interface Invocation {
   emitted: WireEmit[];
   /** What the invocation emitted so far (its emit limits count here). */
   emitBudget: EmitBudget;
-  /** Its ctx.fetch calls so far. */
-  quota: { fetches: number };
+  /** Its ctx.fetch calls so far, and its id (the host puts the fetch in the invocation's trace). */
+  quota: { fetches: number; invocation: number };
+  /** Its ctx.log: lines say which invocation wrote them (the host adds the invocation's trace ids). */
+  logger: FunctionLogger;
   /** Settled, or abandoned by the host (timeout): nothing more is recorded. */
   done: boolean;
 }
@@ -72,8 +74,10 @@ function install(
   const emitRules: EmitRules = { limits, reserved: environment.reservedTopics, encoder };
   const env = Object.freeze({ ...environment.env });
   const fn = Object.freeze({ ...environment.function });
-  const write = (level: "debug" | "info" | "warn" | "error") => (...args: unknown[]) => logs.write(level, args);
-  const logger: FunctionLogger = Object.freeze({ debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") });
+  const loggerFor = (invocationId: number): FunctionLogger => {
+    const write = (level: "debug" | "info" | "warn" | "error") => (...args: unknown[]) => logs.write(level, args, invocationId);
+    return Object.freeze({ debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") });
+  };
   let loaded: LoadedFunction | undefined;
 
   // A fresh, frozen ctx per record: nothing one record's handling does to it reaches the next.
@@ -81,7 +85,7 @@ function install(
     Object.freeze({
       emit: scope.emit,
       fetch: (input: unknown, init?: unknown) => fetches.fetch(invocation.quota, input, init),
-      log: logger,
+      log: invocation.logger,
       env,
       attempt,
       function: fn,
@@ -256,7 +260,8 @@ function install(
         outcomes: records.map(() => null),
         emitted: [],
         emitBudget: { bytes: 0, count: 0 },
-        quota: { fetches: 0 },
+        quota: { fetches: 0, invocation: invocationId },
+        logger: loggerFor(invocationId),
         done: false,
       };
       logs.open(invocations.size === 0);

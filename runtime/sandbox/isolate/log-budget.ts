@@ -30,13 +30,15 @@ export class LogBudget {
     } else this.#budget += this.#perInvocation;
   }
 
-  write(level: LogLevel, args: readonly unknown[]): void {
+  /** `invocation`: whose ctx.log wrote it (its trace ids go on the line); absent for console.*. */
+  write(level: LogLevel, args: readonly unknown[], invocation?: number): void {
     if (this.#lines >= this.#budget) {
       this.#dropped += 1;
       return;
     }
     this.#lines += 1;
-    this.#host.log(level, formatLogArgs(args));
+    if (invocation === undefined) this.#host.log(level, formatLogArgs(args));
+    else this.#host.log(level, formatLogArgs(args), invocation);
   }
 
   /** Lines dropped since the last call. */

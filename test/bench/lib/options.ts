@@ -7,6 +7,7 @@ export interface BenchSizes {
   coldStart: { deploys: number; isolates: number };
   memory: { functions: number[]; settleMs: number; cpuWindowMs: number };
   profile: { records: number; partitions: number; valueBytes: number; timeoutMs: number };
+  tracing: { records: number; partitions: number; valueBytes: number; timeoutMs: number; rounds: number };
 }
 
 export interface BenchOptions {
@@ -26,6 +27,7 @@ const FULL: BenchSizes = {
   coldStart: { deploys: 10, isolates: 10 },
   memory: { functions: [1, 10], settleMs: 3_000, cpuWindowMs: 10_000 },
   profile: { records: 500_000, partitions: 6, valueBytes: 100, timeoutMs: 120_000 },
+  tracing: { records: 300_000, partitions: 6, valueBytes: 100, timeoutMs: 120_000, rounds: 2 },
 };
 
 export const QUICK_SIZES: BenchSizes = {
@@ -36,9 +38,10 @@ export const QUICK_SIZES: BenchSizes = {
   coldStart: { deploys: 2, isolates: 3 },
   memory: { functions: [1, 2], settleMs: 1_000, cpuWindowMs: 2_000 },
   profile: { records: 20_000, partitions: 6, valueBytes: 100, timeoutMs: 30_000 },
+  tracing: { records: 20_000, partitions: 6, valueBytes: 100, timeoutMs: 30_000, rounds: 1 },
 };
 
-export const SCENARIO_IDS = ["throughput", "latency", "slow-handler", "sandbox-overhead", "cold-start", "memory", "scale-out", "scaler-simulation", "profile"] as const;
+export const SCENARIO_IDS = ["throughput", "latency", "slow-handler", "sandbox-overhead", "cold-start", "memory", "scale-out", "scaler-simulation", "profile", "tracing"] as const;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const quick = argv.includes("--quick");
