@@ -22,12 +22,12 @@ export interface BenchOptions {
 const FULL: BenchSizes = {
   throughput: { records: 1_500_000, partitions: 6, valueBytes: 100, timeoutMs: 120_000, rounds: 3 },
   latency: { ratePerSecond: 1_000, durationMs: 30_000, partitions: 6, drainMs: 10_000, warmUpMs: 2_000 },
-  slowHandler: { records: 5_000, keys: 1_000, callMs: 10, timeoutMs: 120_000 },
+  slowHandler: { records: 3_000, keys: 1_000, callMs: 10, timeoutMs: 120_000 },
   sandbox: { recordsPerCase: 20_000, batchSizes: [1, 10, 100] },
   coldStart: { deploys: 10, isolates: 10 },
   memory: { functions: [1, 10], settleMs: 3_000, cpuWindowMs: 10_000 },
   profile: { records: 500_000, partitions: 6, valueBytes: 100, timeoutMs: 120_000 },
-  tracing: { records: 300_000, partitions: 6, valueBytes: 100, timeoutMs: 120_000, rounds: 2 },
+  tracing: { records: 200_000, partitions: 6, valueBytes: 100, timeoutMs: 120_000, rounds: 2 },
 };
 
 export const QUICK_SIZES: BenchSizes = {
