@@ -2,7 +2,7 @@ import type { EddyConfig } from "../config/load-config.js";
 import { EddyError } from "../eddy-error.js";
 import { readApiToken } from "./api-token.js";
 
-async function tokenFor(config: EddyConfig): Promise<string> {
+export async function tokenFor(config: EddyConfig): Promise<string> {
   const token = config.apiToken ?? (await readApiToken(config.dataDir));
   if (!token) {
     throw new EddyError("EDDY_CLI_NO_TOKEN", `no API token: pass --token, set EDDY_API_TOKEN, or run 'eddy start' here (it writes ${config.dataDir}/token)`, {

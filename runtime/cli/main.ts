@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { isEddyError } from "../eddy-error.js";
 import { log } from "../log.js";
 import { loadConfig } from "../config/load-config.js";
+import { registerDashboardCommand } from "./dashboard.js";
 import { registerDeployCommand } from "./deploy.js";
 import { registerGetCommand } from "./get.js";
 import { registerInvokeCommand } from "./invoke.js";
@@ -50,6 +51,7 @@ registerProduceCommand(program);
 registerSecretCommands(program);
 registerTokenCommands(program);
 registerWorkerCommand(program);
+registerDashboardCommand(program);
 
 program.parseAsync().catch((error: unknown) => {
   // Errors the user can fix get one line and exit 1; anything else is a bug and is logged with its stack.

@@ -72,7 +72,7 @@ export function registerStartCommand(program: Command): void {
         }
       }
 
-      process.stdout.write(`Eddy is running at ${controlPlane.url}\nAPI token: ${token}\n`);
+      process.stdout.write(`Eddy is running at ${controlPlane.url}\nAPI token: ${token}\nDashboard: ${controlPlane.url}/#token=${encodeURIComponent(token)}\n`);
       if (!config.apiToken) process.stdout.write(`(written to ${path.join(config.dataDir, "token")}; the CLI reads it from there)\n`);
     });
 }

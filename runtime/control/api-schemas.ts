@@ -161,7 +161,45 @@ export const functionStatus = functionSummary.extend({
   stats: z.object({ processed: z.number(), failed: z.number(), retried: z.number(), deadLettered: z.number(), p50Ms: z.number(), p99Ms: z.number() }),
   scaler: scalerStatus,
   problem: z.string().optional().describe("Why a deployed function does not run (e.g. its secrets were sealed with another key)"),
+  stateReason: z.string().optional().describe("Why the state is not running: paused, scaled to zero, crash-looping, or the circuit breaker open"),
   redrive: redriveStatus.optional().describe("The latest redrive, if any"),
+});
+
+// The dashboard's routes (`history-routes.ts`).
+export const historyAnswer = z.object({
+  name: z.string(),
+  intervalMs: z.number().int(),
+  samples: z.array(
+    z.object({
+      at: z.string(),
+      lag: z.number(),
+      arrivalPerSec: z.number(),
+      processedPerSec: z.number(),
+      failedPerSec: z.number(),
+      deadLetteredPerSec: z.number(),
+      replicasDesired: z.number().int(),
+      replicasReady: z.number().int(),
+      p99Ms: z.number(),
+    }),
+  ),
+  decisions: z.array(z.object({ at: z.string(), from: z.number().int(), to: z.number().int(), reason: z.string() })),
+});
+export const deadLettersQuery = z
+  .object({
+    limit: z.coerce.number({ error: "expected an integer from 1 to 100" }).int().min(1).max(100).optional().describe("How many of the newest records (default 20)"),
+  })
+  .strict();
+export const deadLettersAnswer = z.object({
+  name: z.string(),
+  topic: z.string().nullable(),
+  records: z.array(
+    z.object({ partition: z.number().int(), offset: z.string(), timestamp: z.string(), key: z.string().nullable(), value: z.string(), headers: z.record(z.string(), z.string()) }),
+  ),
+});
+export const whoamiAnswer = z.object({
+  name: z.string(),
+  scope: z.enum(["read", "deploy", "admin"]),
+  pattern: z.string().nullable().describe("A deploy token's limit: the function names it may change"),
 });
 
 export const versionList = z.object({

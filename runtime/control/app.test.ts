@@ -55,6 +55,8 @@ function memoryService(): FunctionService & { calls: string[] } {
     replay: unexpected("replay"),
     redrive: unexpected("redrive"),
     setPaused: unexpected("setPaused"),
+    history: () => ({ intervalMs: 5_000, samples: [], decisions: [] }),
+    deadLetters: async () => ({ topic: "known.dlt", records: [] }),
     metrics: async () => ({ contentType: "text/plain; version=0.0.4", text: "# nothing\n" }),
   };
 }
@@ -161,6 +163,11 @@ const badRequests: [string, string, string, unknown, number, string | null, Reco
   ["pause with a body", "POST", `${K}/pause`, { now: true }, 400, "now"],
   ["pause of an unknown function", "POST", `${F}/missing/pause`, undefined, 404, null],
   ["logs with limit 0", "GET", `${K}/logs?limit=0`, undefined, 400, "query.limit"],
+  ["dead letters with limit 0", "GET", `${K}/dead-letters?limit=0`, undefined, 400, "query.limit"],
+  ["dead letters with a limit over 100", "GET", `${K}/dead-letters?limit=101`, undefined, 400, "query.limit"],
+  ["dead letters with an unknown query field", "GET", `${K}/dead-letters?offset=3`, undefined, 400, "query.offset"],
+  ["the history of an unknown function", "GET", `${F}/unknown/history`, undefined, 404, null],
+  ["the history of a bad name", "GET", `${F}/Bad_Name/history`, undefined, 400, "name"],
   ["logs with follow=maybe", "GET", `${K}/logs?follow=maybe`, undefined, 400, "query.follow"],
   ["an unknown route", "GET", "/v1/nothing", undefined, 404, null],
   ["an unknown method", "PUT", F, {}, 404, null],
@@ -188,6 +195,12 @@ describe("the HTTP API's answers to bad requests", () => {
     expect(listed.status).toBe(200);
     expect(((await listed.json()) as { functions: { name: string }[] }).functions.map((f) => f.name)).toEqual(["known"]);
     expect((await request(app, "GET", K)).status).toBe(200);
+  });
+
+  it("answers the dashboard's reads: history, dead letters and who is asking", async () => {
+    expect(await (await request(app, "GET", `${K}/history`)).json()).toEqual({ name: "known", intervalMs: 5_000, samples: [], decisions: [] });
+    expect(await (await request(app, "GET", `${K}/dead-letters?limit=5`)).json()).toEqual({ name: "known", topic: "known.dlt", records: [] });
+    expect(await (await request(app, "GET", "/v1/whoami")).json()).toMatchObject({ scope: "admin", pattern: null });
   });
 
   it("names every problem of a request at once", async () => {
@@ -239,7 +252,8 @@ describe("the OpenAPI document", () => {
   });
 
   it("documents exactly the routes the app serves", () => {
-    const served = new Set(app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method.toLowerCase()} ${r.path}`));
+    // The dashboard's script and stylesheet are files of the page at `/`, not API routes.
+    const served = new Set(app.routes.filter((r) => r.method !== "ALL" && !r.path.startsWith("/dashboard/")).map((r) => `${r.method.toLowerCase()} ${r.path}`));
     const documented = new Set(routeDocs.map((r) => `${r.method} ${r.path}`));
     expect([...served].sort()).toEqual([...documented].sort());
   });

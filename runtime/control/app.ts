@@ -1,9 +1,11 @@
 import { Hono } from "hono";
+import { dashboardRoutes } from "../dashboard/dashboard-routes.js";
 import { log } from "../log.js";
 import { authenticate, requireToken } from "./auth.js";
 import { httpError, toErrorResponse } from "./errors.js";
 import type { FunctionService } from "./function-service.js";
 import { functionsDocs, functionsRoutes } from "./functions-routes.js";
+import { historyDocs, historyRoutes } from "./history-routes.js";
 import { logsDocs, logsRoutes } from "./logs-routes.js";
 import { openApiDocument, type RouteDoc } from "./openapi.js";
 import { operationsDocs, operationsRoutes } from "./operations-routes.js";
@@ -36,11 +38,13 @@ export const routeDocs: RouteDoc[] = [
   ...versionsDocs,
   ...operationsDocs,
   ...logsDocs,
+  ...historyDocs,
   ...secretsDocs,
   ...tokensDocs,
   { method: "get", path: "/v1/openapi.json", summary: "This document", responses: { 200: { description: "The OpenAPI 3.1 document" } } },
   { method: "get", path: "/metrics", summary: "Prometheus metrics (no token, unless EDDY_METRICS_AUTH=token: then any valid token)", responses: { 200: { description: "Text exposition format", contentType: "text/plain" }, 401: { description: "EDDY_METRICS_AUTH=token and no valid token" } } },
   { method: "get", path: "/healthz", summary: "Liveness (no token)", responses: { 200: { description: "Alive" } } },
+  { method: "get", path: "/", summary: "The web dashboard (no token: the page asks for one)", responses: { 200: { description: "The page", contentType: "text/html" } } },
   { method: "get", path: "/readyz", summary: "Readiness (no token)", responses: { 200: { description: "Ready" }, 503: { description: "Not ready yet" } } },
 ];
 
@@ -52,6 +56,7 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const tokens = deps.tokens ?? TokenStore.inMemory();
 
+  app.route("/", dashboardRoutes());
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.get("/readyz", (c) => (deps.ready() ? c.json({ ready: true }) : c.json({ ready: false }, 503)));
   app.get("/metrics", async (c) => {
@@ -78,6 +83,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/v1/functions", functionsRoutes(deps.service));
   app.route("/v1/functions", versionsRoutes(deps.service));
   app.route("/v1/functions", operationsRoutes(deps.service));
+  app.route("/v1", historyRoutes(deps.service));
   app.route("/v1/functions", logsRoutes(deps.service));
   app.route("/v1/functions", secretsRoutes(deps.service));
   app.route("/v1/tokens", tokensRoutes(tokens));

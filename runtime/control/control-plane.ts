@@ -1,3 +1,4 @@
+import { FunctionHistory, HISTORY_INTERVAL_MS } from "./history.js";
 import { startTracing } from "../telemetry/start-tracing.js";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
@@ -44,6 +45,7 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
   ]);
   const secretKey = await loadSecretKey(config.secretKey, config.dataDir);
   const logs = new LogBook();
+  const history = new FunctionHistory();
   const supervisor = new WorkerSupervisor({
     kafka: kafkaConnection,
     topicPrefix: config.topicPrefix,
@@ -62,8 +64,10 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
     supervisor,
     topicPrefix: config.topicPrefix,
     record: (name) => registry.get(name),
-    onChange: (name, change) =>
-      logs.append(name, { at: change.at, level: "info", source: "eddy", message: `scaled ${change.from} → ${change.to}: ${change.reason}` }),
+    onChange: (name, change) => {
+      logs.append(name, { at: change.at, level: "info", source: "eddy", message: `scaled ${change.from} → ${change.to}: ${change.reason}` });
+      history.decision(name, change);
+    },
   });
   // Functions whose secrets were sealed with another key stay stopped (the others run), until their
   // secrets are put again or Eddy restarts with the right key.
@@ -80,6 +84,7 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
     topicPrefix: config.topicPrefix,
     secretKey,
     problem: (name) => (unreadable.has(name) ? secretKeyMismatch([name]).message : undefined),
+    history,
   });
 
   const follow = (name: string, entry: FunctionEntry | null | undefined) => {
@@ -97,6 +102,13 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
   });
   for (const entry of registry.entries()) void follow(entry.record.name, entry).catch(() => {});
   if (unreadable.size > 0) log.error({ functions: [...unreadable] }, secretKeyMismatch([...unreadable]).message);
+
+  // The dashboard's history: every function sampled every 5 s (one round at a time, however slow Kafka answers).
+  let sampling: Promise<void> | undefined;
+  const sampler = setInterval(() => {
+    sampling ??= operations.sampleHistory().finally(() => (sampling = undefined));
+  }, HISTORY_INTERVAL_MS);
+  sampler.unref();
 
   const app = createApp({ service: operations, token, tokens, metricsAuth: config.metricsAuth, ready: () => true });
   const server = await new Promise<ServerType>((resolve, reject) => {
@@ -118,6 +130,8 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await redrives.stopAll();
+      clearInterval(sampler);
+      await sampling;
       scaler.stop();
       await supervisor.stopAll();
       stopWarm();

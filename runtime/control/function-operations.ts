@@ -1,4 +1,6 @@
 import type { Admin, Kafka } from "kafkajs";
+import { randomUUID } from "node:crypto";
+import { deadLetterTopic } from "../config/dead-letter-topic.js";
 import { consumerGroupId } from "../config/function-record.js";
 import { commitAsMember } from "../kafka/topics.js";
 import { log } from "../log.js";
@@ -11,7 +13,9 @@ import { dryRun, type InvokeEvent } from "./dry-run.js";
 import { httpError } from "./errors.js";
 import type { FunctionService, FunctionStatus, RedriveAccepted, ReplayAccepted, ScaleHint } from "./function-service.js";
 import { describeFunction } from "./functions-routes.js";
+import { HISTORY_INTERVAL_MS, type FunctionHistory } from "./history.js";
 import type { LogBook } from "./log-book.js";
+import { newestRecords } from "./newest-records.js";
 import { ControlMetrics } from "./metrics.js";
 import { redriveGroupId, type Redrives } from "./redrive.js";
 import type { FunctionRegistry } from "./registry.js";
@@ -32,6 +36,8 @@ export interface FunctionOperationsDeps {
   secretKey: Buffer;
   /** Why a function is stopped though deployed (its secrets cannot be read), if it is. */
   problem: (name: string) => string | undefined;
+  /** The last hour of every function, for the dashboard. */
+  history: FunctionHistory;
 }
 
 const NO_STATS = { processed: 0, failed: 0, retried: 0, deadLettered: 0, p50Ms: 0, p99Ms: 0 };
@@ -90,6 +96,7 @@ export class FunctionOperations implements FunctionService {
     // The registry's change stops the worker too; waiting here makes the answer mean "stopped".
     await supervisor.remove(name);
     this.logs.forget(name);
+    this.deps.history.forget(name);
     redrives.forget(name);
     if (options.deleteGroup) await deleteGroups(admin, [consumerGroupId(topicPrefix, name), redriveGroupId(topicPrefix, name)]);
   }
@@ -104,6 +111,19 @@ export class FunctionOperations implements FunctionService {
     const scaledToZero = replicas.desired === 0 && replicas.draining === 0;
     const state = this.isPaused(name) ? "paused" : failing ? "failing" : scaledToZero ? "scaled-to-zero" : "running";
     const redrive = this.deps.redrives.status(name);
+    const { circuitBreaker, scaling } = record.config;
+    const stateReason =
+      state === "paused"
+        ? "paused by an operator: nothing is consumed until it is resumed"
+        : problem !== undefined
+          ? problem
+          : state === "failing" && replicas.circuit === "open"
+            ? `the circuit breaker is open: ${circuitBreaker.consecutiveFailures} invocations in a row failed with no success since; consumption waits and probes again`
+            : state === "failing"
+              ? `the worker keeps exiting before it is ready (${replicas.restarts} restarts): see the logs`
+              : state === "scaled-to-zero"
+                ? `no records for ${Math.round(scaling.scaleToZeroAfterMs / 1000)} s: no replica runs until records arrive`
+                : undefined;
     return {
       ...describeFunction(record),
       state,
@@ -113,6 +133,7 @@ export class FunctionOperations implements FunctionService {
       stats: replicas.stats ?? NO_STATS,
       scaler: this.deps.scaler.status(name) ?? NO_SCALER,
       ...(problem ? { problem } : {}),
+      ...(stateReason ? { stateReason } : {}),
       ...(redrive ? { redrive } : {}),
     };
   }
@@ -177,6 +198,37 @@ export class FunctionOperations implements FunctionService {
     const result = await this.deps.deployer.changeSecrets(name, change);
     if (!result) throw httpError("EDDY_NOT_FOUND", `no function named '${name}'`);
     return result;
+  }
+
+  history(name: string) {
+    return { intervalMs: HISTORY_INTERVAL_MS, ...this.deps.history.of(name) };
+  }
+
+  async deadLetters(name: string, limit: number) {
+    const record = this.require(name);
+    const topic = deadLetterTopic(record.config);
+    if (topic === null) return { topic, records: [] };
+    const groupId = `${this.deps.topicPrefix}${name}.peek-${randomUUID().slice(0, 8)}`;
+    return { topic, records: await newestRecords(this.deps.kafka, this.deps.admin, topic, limit, groupId) };
+  }
+
+  /** One sample of every function's status into the history; a function that cannot be read now is skipped. */
+  async sampleHistory(): Promise<void> {
+    for (const record of this.list()) {
+      const status = await this.status(record.name).catch(() => undefined);
+      if (status === undefined) continue;
+      this.deps.history.record(record.name, {
+        atMs: Date.now(),
+        lag: status.lag.total,
+        arrivalPerSec: status.scaler.arrivalPerSec,
+        processed: status.stats.processed,
+        failed: status.stats.failed,
+        deadLettered: status.stats.deadLettered,
+        replicasDesired: status.replicas.desired,
+        replicasReady: status.replicas.ready,
+        p99Ms: status.stats.p99Ms,
+      });
+    }
   }
 
   metrics() {

@@ -3,7 +3,9 @@ import type { FunctionRecord } from "../config/function-record.js";
 import type { functionStatus, redriveAccepted, replayAccepted, ReplayFrom, scaleHint } from "./api-schemas.js";
 import type { DeployRequest, DeployResult } from "./deployer.js";
 import type { DryRunResponse, InvokeEvent } from "./dry-run.js";
+import type { HistorySample, ScalingMark } from "./history.js";
 import type { LogBook } from "./log-book.js";
+import type { PeekedRecord } from "./newest-records.js";
 
 export type FunctionStatus = z.output<typeof functionStatus>;
 export type ReplayAccepted = z.output<typeof replayAccepted>;
@@ -35,6 +37,10 @@ export interface FunctionService {
   setPaused(name: string, paused: boolean): Promise<void>;
   /** Sets or removes secrets without a new bundle: a new version (or the same, when nothing changed). */
   changeSecrets(name: string, change: { set?: Record<string, string>; remove?: string[] }): Promise<DeployResult>;
+  /** The function's last hour, sampled every HISTORY_INTERVAL_MS (the dashboard's charts). */
+  history(name: string): { intervalMs: number; samples: HistorySample[]; decisions: ScalingMark[] };
+  /** The newest records of its dead-letter topic, newest first; topic null when it never dead-letters. */
+  deadLetters(name: string, limit: number): Promise<{ topic: string | null; records: PeekedRecord[] }>;
   /** Prometheus text exposition. */
   metrics(): Promise<{ contentType: string; text: string }>;
   logs: LogBook;

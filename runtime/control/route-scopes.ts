@@ -32,6 +32,9 @@ export const routeScopes: Record<string, RouteNeed> = {
   "post /v1/functions/:name/pause": deployFunction,
   "post /v1/functions/:name/resume": deployFunction,
   "get /v1/functions/:name/logs": read,
+  "get /v1/functions/:name/history": read,
+  "get /v1/functions/:name/dead-letters": read,
+  "get /v1/whoami": read,
   "get /v1/functions/:name/secrets": read,
   // Setting or removing a secret makes a new version, as a deploy with `secrets` does.
   "put /v1/functions/:name/secrets/:secret": deployFunction,

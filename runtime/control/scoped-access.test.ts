@@ -68,6 +68,8 @@ function memoryService(): FunctionService & { writes: string[] } {
       return { name, state: "running", topic: `${name}.dlt`, version: 1, startedAt: "2025-01-01T00:00:00.000Z", total: 0, done: 0, succeeded: 0, deadLettered: 0 };
     },
     setPaused: async (name, paused) => void writes.push(`${paused ? "pause" : "resume"} ${name}`),
+    history: () => ({ intervalMs: 5_000, samples: [], decisions: [] }),
+    deadLetters: async () => ({ topic: "known.dlt", records: [] }),
     metrics: async () => ({ contentType: "text/plain; version=0.0.4", text: "# nothing\n" }),
   };
 }
