@@ -6,7 +6,7 @@ interface Status {
   name: string;
   version: number;
   state: string;
-  replicas: { desired: number; ready: number };
+  replicas: { desired: number; ready: number; restarts?: number; nextRestartInMs?: number | null };
   lag: { total: number };
   circuit: string;
   stats: { processed: number; failed: number; retried: number; deadLettered: number; p50Ms: number; p99Ms: number };
@@ -31,7 +31,7 @@ export function registerGetCommand(program: Command): void {
       const s = status.stats;
       process.stdout.write(
         [
-          `${status.name} v${status.version}: ${status.state}, replicas ${status.replicas.ready}/${status.replicas.desired}, circuit ${status.circuit}`,
+          `${status.name} v${status.version}: ${status.state}, replicas ${status.replicas.ready}/${status.replicas.desired}${restartsText(status.replicas)}, circuit ${status.circuit}`,
           `topics: ${status.config.topics.join(", ")}   lag: ${status.lag.total}`,
           ...(status.scaler ? [scalerLine(status.scaler)] : []),
           `processed ${s.processed}, failed ${s.failed}, retried ${s.retried}, dead-lettered ${s.deadLettered}, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms`,
@@ -50,4 +50,11 @@ function scalerLine(scaler: NonNullable<Status["scaler"]>): string {
   const drain = scaler.drainPerReplicaPerSec === null ? "per-replica rate not measured yet" : `${scaler.drainPerReplicaPerSec}/s per replica`;
   const last = scaler.lastChange ? `; last ${scaler.lastChange.from} → ${scaler.lastChange.to} at ${scaler.lastChange.at} (${scaler.lastChange.reason})` : "";
   return `scaler ${scaler.mode}: ${scaler.arrivalPerSec}/s arriving, ${drain}${last}`;
+}
+
+/** ", 3 restarts (next in 4.0 s)" when workers crashed; nothing otherwise. */
+function restartsText({ restarts, nextRestartInMs }: Status["replicas"]): string {
+  if (!restarts) return "";
+  const next = nextRestartInMs === null || nextRestartInMs === undefined ? "" : ` (next in ${(nextRestartInMs / 1000).toFixed(1)} s)`;
+  return `, ${restarts} restart${restarts === 1 ? "" : "s"}${next}`;
 }

@@ -155,7 +155,12 @@ export const scaleHint = z.object({
 
 export const functionStatus = functionSummary.extend({
   state: z.enum(["running", "scaled-to-zero", "paused", "failing"]),
-  replicas: z.object({ desired: z.number().int(), ready: z.number().int() }),
+  replicas: z.object({
+    desired: z.number().int(),
+    ready: z.number().int(),
+    restarts: z.number().int().describe("Workers restarted after they exited on their own, in this control plane's life"),
+    nextRestartInMs: z.number().nullable().describe("A crashed worker waits this long before it is started again (0.5 s doubling to 30 s; afresh after a minute up); null when none waits"),
+  }),
   lag: z.object({ total: z.number(), partitions: z.array(z.object({ topic: z.string(), partition: z.number().int(), lag: z.number() })) }),
   circuit: z.enum(["closed", "half-open", "open"]),
   stats: z.object({ processed: z.number(), failed: z.number(), retried: z.number(), deadLettered: z.number(), p50Ms: z.number(), p99Ms: z.number() }),

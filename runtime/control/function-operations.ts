@@ -127,7 +127,7 @@ export class FunctionOperations implements FunctionService {
     return {
       ...describeFunction(record),
       state,
-      replicas: { desired: replicas.desired, ready: replicas.ready },
+      replicas: { desired: replicas.desired, ready: replicas.ready, restarts: replicas.restarts, nextRestartInMs: replicas.nextRestartInMs },
       lag,
       circuit: replicas.circuit,
       stats: replicas.stats ?? NO_STATS,

@@ -53,7 +53,7 @@ function memoryService(): FunctionService & { writes: string[] } {
       ...recordOf(name),
       secrets: ["API_KEY"],
       state: "running" as const,
-      replicas: { desired: 1, ready: 1 },
+      replicas: { desired: 1, ready: 1, restarts: 0, nextRestartInMs: null },
       lag: { total: 0, partitions: [] },
       circuit: "closed" as const,
       stats: { processed: 0, failed: 0, retried: 0, deadLettered: 0, p50Ms: 0, p99Ms: 0 },

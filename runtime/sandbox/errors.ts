@@ -22,6 +22,8 @@ export const SandboxErrorCodes = [
   "EDDY_SANDBOX_INVALID_BATCH_RESULT",
   /** The harness handed back a result the host could not accept (the function tampered with it); the isolate was rebuilt. */
   "EDDY_SANDBOX_INVALID_RESULT",
+  /** ctx.emit with arguments it can never take (a bad topic name, key, value or headers): a TypeError. Not retriable. */
+  "EDDY_SANDBOX_INVALID_EMIT",
   /** One emitted record (value, key and headers) is larger than maxEmitRecordBytes. Not retriable. */
   "EDDY_SANDBOX_EMIT_TOO_LARGE",
   /** The invocation emitted more than maxEmitBytesPerInvocation bytes or maxEmitsPerInvocation records. */

@@ -188,10 +188,13 @@ describe("FunctionSandbox: handle", () => {
     for (const [field, value] of Object.entries({ retriable: true, ...expected })) expect(error[field], field).toEqual(value);
   });
 
-  it("fails the record when ctx.emit gets a bad topic, naming the field", async () => {
+  it("fails the record when ctx.emit gets a bad topic, naming the field, and does not retry it", async () => {
     const { sandbox } = await sandboxFor(`
       export default defineFunction({ name: "f", topics: ["in"], handle(event, ctx) { ctx.emit("bad topic!", "x"); } });`);
-    expect(failure((await invoke(sandbox, records("a"))).outcomes[0])?.message).toMatch(/ctx\.emit: topic: expected a Kafka topic name/);
+    const error = failure((await invoke(sandbox, records("a"))).outcomes[0]);
+    expect(error?.message).toMatch(/ctx\.emit: topic: expected a Kafka topic name/);
+    // It can never succeed: not retried, so the record is dead-lettered at once (no partition stuck behind it).
+    expect(error).toMatchObject({ name: "TypeError", code: "EDDY_SANDBOX_INVALID_EMIT", retriable: false });
   });
 
   it("gives ctx the env, the attempt and the function", async () => {

@@ -8,10 +8,10 @@ import type { KafkaConnection } from "../kafka/client.js";
 import { log, writeLogLine } from "../log.js";
 import { isAlive } from "../sandbox/child-once.js";
 import type { CircuitState, FromWorker, ToWorker } from "./messages.js";
+import { crashStep, restartDelayMs } from "./restart-backoff.js";
 import { NO_STATS, sumStats, worstCircuit } from "./replica-stats.js";
 
 const WORKER_MAIN = fileURLToPath(new URL("./worker-main.js", import.meta.url));
-const MAX_RESTART_DELAY_MS = 30_000;
 /** How long a worker process started ahead of a deploy waits to be taken once the deploy stored its version. */
 const SPARE_GRACE_MS = 3_000;
 
@@ -42,6 +42,8 @@ export interface ReplicaStatus {
   /** Replicas told to stop that have not exited yet (draining their in-flight records). */
   draining: number;
   restarts: number;
+  /** When a crashed replica will be started again (ms from now), or null when none waits. */
+  nextRestartInMs: number | null;
   stats: DispatchStats | null;
   circuit: CircuitState;
   /** Stopped by an operator (pause), or held stopped while its consumer group is moved. */
@@ -56,6 +58,12 @@ interface Replica {
   stats: DispatchStats | null;
   circuit: CircuitState;
   restarts: number;
+  /** Its place in the current crash loop (restart-backoff.ts). */
+  crashStep: number;
+  /** Date.now() when it reported ready. */
+  readyAt?: number;
+  /** Date.now() when it will be started again, after it crashed. */
+  restartAt?: number;
   stopping: boolean;
   exited: Promise<void>;
   restartTimer?: NodeJS.Timeout;
@@ -250,6 +258,7 @@ export class WorkerSupervisor {
       ready: live.filter((r) => r.ready).length,
       draining: this.draining.get(name) ?? 0,
       restarts: live.reduce((sum, r) => sum + r.restarts, 0),
+      nextRestartInMs: nextRestart(live),
       stats: reported.length > 0 || retired ? sumStats(retired ?? NO_STATS, reported) : null,
       circuit: worstCircuit(live.map((r) => r.circuit)),
       paused,
@@ -263,7 +272,7 @@ export class WorkerSupervisor {
     return pids;
   }
 
-  private spawn(record: FunctionRecord, index: number, restarts: number): void {
+  private spawn(record: FunctionRecord, index: number, restarts: number, step = 0): void {
     const child = this.takeSpare() ?? forkWorker(this.options.workerCpuProfileDir);
     // The worker's log passes through here so that the control plane can keep its warnings and errors per function.
     createInterface({ input: child.stderr! }).on("line", (line) => {
@@ -272,7 +281,7 @@ export class WorkerSupervisor {
     });
     // "close" comes after the IPC channel has delivered everything, the final stats included.
     const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
-    const replica: Replica = { index, record, child, ready: false, stats: null, circuit: "closed", restarts, stopping: false, exited };
+    const replica: Replica = { index, record, child, ready: false, stats: null, circuit: "closed", restarts, crashStep: step, stopping: false, exited };
     const replicas = this.replicas.get(record.name) ?? new Map<number, Replica>();
     replicas.set(index, replica);
     this.replicas.set(record.name, replicas);
@@ -282,10 +291,12 @@ export class WorkerSupervisor {
       replica.ready = false;
       if (replica.stopping || this.replicas.get(record.name)?.get(index) !== replica) return;
       this.retire(replica);
-      const delay = Math.min(MAX_RESTART_DELAY_MS, 500 * 2 ** Math.min(restarts, 6));
+      const current = crashStep(replica.crashStep, replica.readyAt === undefined ? undefined : Date.now() - replica.readyAt);
+      const delay = restartDelayMs(current);
+      replica.restartAt = Date.now() + delay;
       log.error({ function: record.name, replica: index, code, signal, restartInMs: delay }, "worker exited; restarting it");
       replica.restartTimer = setTimeout(() => {
-        if (this.replicas.get(record.name)?.get(index) === replica) this.spawn(record, index, restarts + 1);
+        if (this.replicas.get(record.name)?.get(index) === replica) this.spawn(record, index, restarts + 1, current + 1);
       }, delay);
     });
     this.sendTo(child, {
@@ -306,6 +317,7 @@ export class WorkerSupervisor {
     switch (message.type) {
       case "ready":
         replica.ready = true;
+        replica.readyAt = Date.now();
         break;
       case "stats":
         replica.stats = message.stats;
@@ -340,4 +352,10 @@ export function workerExecArgv(cpuProfileDir: string | undefined): string[] {
   const argv = ["--no-node-snapshot"];
   if (cpuProfileDir) argv.push("--cpu-prof", `--cpu-prof-dir=${cpuProfileDir}`);
   return argv;
+}
+
+/** The soonest restart among replicas waiting to be started again after a crash, in ms from now. */
+function nextRestart(replicas: readonly Replica[]): number | null {
+  const waiting = replicas.flatMap((r) => (r.restartAt !== undefined && r.restartTimer !== undefined ? [r.restartAt - Date.now()] : []));
+  return waiting.length === 0 ? null : Math.max(0, Math.min(...waiting));
 }

@@ -2,6 +2,12 @@ import type { EmitOptions } from "../../../sdk/types.js";
 import type { IsolateLimits, ReservedTopics, WireEmit } from "../wire.js";
 import { describeValue } from "./format.js";
 import { platformError } from "./platform-error.js";
+
+/**
+ * A ctx.emit call that can never succeed for this record (a bad topic name, key, value or headers):
+ * a TypeError that is not retried, so the record is dead-lettered at once instead of retried forever.
+ */
+const invalidEmit = (message: string) => platformError("EDDY_SANDBOX_INVALID_EMIT", message, { retriable: false, type: TypeError });
 import { reservedTopicProblem } from "./reserved-topics.js";
 
 // Kafka's legal topic names.
@@ -95,23 +101,23 @@ export class EmitScope {
 
   #encode(topic: unknown, value: unknown, options: unknown): WireEmit {
     if (typeof topic !== "string" || !TOPIC.test(topic)) {
-      throw new TypeError(`ctx.emit: topic: expected a Kafka topic name (1 to 249 of [A-Za-z0-9._-]), got ${describeValue(topic)}`);
+      throw invalidEmit(`ctx.emit: topic: expected a Kafka topic name (1 to 249 of [A-Za-z0-9._-]), got ${describeValue(topic)}`);
     }
     const reserved = reservedTopicProblem(topic, this.#rules.reserved);
     if (reserved !== undefined) throw platformError("EDDY_SANDBOX_RESERVED_TOPIC", reserved, { retriable: false });
     if (options !== undefined && options !== null && typeof options !== "object") {
-      throw new TypeError(`ctx.emit: options: expected an object, got ${describeValue(options)}`);
+      throw invalidEmit(`ctx.emit: options: expected an object, got ${describeValue(options)}`);
     }
     const { key, headers } = (options ?? {}) as EmitOptions;
     if (key !== undefined && key !== null && typeof key !== "string") {
-      throw new TypeError(`ctx.emit: options.key: expected a string or null, got ${describeValue(key)}`);
+      throw invalidEmit(`ctx.emit: options.key: expected a string or null, got ${describeValue(key)}`);
     }
     return { topic, key: key ?? null, value: this.#encodeValue(value), headers: copyHeaders(headers), recordIndex: this.recordIndex };
   }
 
   #encodeValue(value: unknown): Uint8Array | null {
     if (value === null) return null;
-    if (value === undefined) throw new TypeError("ctx.emit: value: expected a value, got undefined (use null for a tombstone)");
+    if (value === undefined) throw invalidEmit("ctx.emit: value: expected a value, got undefined (use null for a tombstone)");
     const encoder = this.#rules.encoder;
     // Copies, never views: the function may reuse its buffer, and a view would carry its whole backing buffer across.
     if (value instanceof Uint8Array) return new Uint8Array(value);
@@ -122,9 +128,9 @@ export class EmitScope {
     try {
       json = JSON.stringify(value);
     } catch (error) {
-      throw new TypeError(`ctx.emit: value: cannot be encoded as JSON: ${error instanceof Error ? error.message : String(error)}`);
+      throw invalidEmit(`ctx.emit: value: cannot be encoded as JSON: ${error instanceof Error ? error.message : String(error)}`);
     }
-    if (json === undefined) throw new TypeError(`ctx.emit: value: cannot be encoded as JSON, got ${describeValue(value)}`);
+    if (json === undefined) throw invalidEmit(`ctx.emit: value: cannot be encoded as JSON, got ${describeValue(value)}`);
     return encoder.encode(json);
   }
 }
@@ -156,11 +162,11 @@ function copyHeaders(headers: unknown): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   if (headers === undefined || headers === null) return out;
   if (typeof headers !== "object" || Array.isArray(headers)) {
-    throw new TypeError(`ctx.emit: options.headers: expected an object of strings, got ${describeValue(headers)}`);
+    throw invalidEmit(`ctx.emit: options.headers: expected an object of strings, got ${describeValue(headers)}`);
   }
   for (const [name, value] of Object.entries(headers)) {
     if (typeof value !== "string") {
-      throw new TypeError(`ctx.emit: options.headers.${name}: expected a string, got ${describeValue(value)}`);
+      throw invalidEmit(`ctx.emit: options.headers.${name}: expected a string, got ${describeValue(value)}`);
     }
     out[name] = value;
   }
