@@ -1,3 +1,6 @@
+// The history's shapes come from the control plane's own module (plain types, nothing of Node in it).
+import type { HistorySample, ScalingMark } from "../runtime/control/history.js";
+
 /**
  * The JSON shapes the dashboard reads, mirroring runtime/control/api-schemas.ts. They are written out
  * here rather than imported so that the page's type-check never pulls zod or Node's types into the DOM build.
@@ -45,24 +48,8 @@ export interface FunctionStatus extends FunctionSummary {
   redrive?: RedriveStatus;
 }
 
-export interface HistorySample {
-  at: string;
-  lag: number;
-  arrivalPerSec: number;
-  processedPerSec: number;
-  failedPerSec: number;
-  deadLetteredPerSec: number;
-  replicasDesired: number;
-  replicasReady: number;
-  p99Ms: number;
-}
-
-export interface ScalingDecision {
-  at: string;
-  from: number;
-  to: number;
-  reason: string;
-}
+export type { HistorySample };
+export type ScalingDecision = ScalingMark;
 
 export interface History {
   name: string;
