@@ -2,6 +2,7 @@ import type { Tracer } from "@opentelemetry/api";
 import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import { deadLetterTopic } from "../config/dead-letter-topic.js";
 import type { FunctionRecord } from "../config/function-record.js";
+import { beforeGroupRejoin } from "../kafka/rejoin-hook.js";
 import { ensureTopics } from "../kafka/topics.js";
 import { log } from "../log.js";
 import type { FunctionSandbox } from "../sandbox/function-sandbox.js";
@@ -48,6 +49,7 @@ const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`
 export class Dispatcher {
   readonly #consumer: Consumer;
   readonly #sink: RecordSink;
+  #removeRejoinHook: (() => void) | undefined;
   readonly #breaker: CircuitBreaker;
   readonly #scheduler: Scheduler;
   readonly #flow: FlowControl;
@@ -115,6 +117,9 @@ export class Dispatcher {
     // and the transactional sink finishes a dead predecessor's transaction before offsets are read.
     await Promise.all([this.#dlt !== null ? this.#ensureTopics([this.#dlt]) : undefined, this.#sink.start(), consumer.connect()]);
     await consumer.subscribe({ topics: config.topics, fromBeginning: config.startFrom === "earliest" });
+    // Exactly-once: a transaction of records this replica is about to lose must be committed before it
+    // rejoins, or their next owner reads the offsets from before it and runs them again (rejoin-hook.ts).
+    if (config.delivery === "exactly-once") this.#removeRejoinHook = beforeGroupRejoin(this.options.groupId, () => this.#sink.flush(), FLUSH_TIMEOUT_MS);
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.#onAssignment(payload.memberAssignment));
     consumer.on(consumer.events.REBALANCING, () => this.#onRebalancing());
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => this.#onBatchEnd(payload));
@@ -141,6 +146,7 @@ export class Dispatcher {
     await Promise.race([this.#sink.flush(), sleep(FLUSH_TIMEOUT_MS)]).catch(() => undefined);
     for (const work of this.#works.values()) work.revoke();
     await this.#consumer.disconnect().catch((error: unknown) => log.warn({ err: error }, "leaving the consumer group failed"));
+    this.#removeRejoinHook?.();
     await this.#sink.stop().catch((error: unknown) => log.warn({ err: error }, "closing the producer failed"));
   }
 
