@@ -12,14 +12,16 @@ const byKey = { distinctBy: (m: KafkaMessage) => m.key?.toString() ?? "" };
 
 /** Emits the secret reversed (so the test can check what the function saw without the value itself appearing anywhere). */
 function secretEcho(name: string, topic: string, out: string): string {
-  return `import { defineFunction } from "eddy/sdk";
+  // "fail" is refused with NonRetriableError: dead-lettered at once. A retriable error would be dead-lettered only
+  // with evidence of health, and a record behind it on its partition could then wait across the tests.
+  return `import { defineFunction, NonRetriableError } from "eddy/sdk";
 export default defineFunction({
   name: ${JSON.stringify(name)},
   topics: [${JSON.stringify(topic)}],
   async handle(event, ctx) {
     const key = ctx.env.API_KEY ?? "";
     ctx.log.info("has a key of " + key.length + " characters, region " + ctx.env.REGION);
-    if (event.text() === "fail") throw new Error("failed with a key of " + key.length + " characters");
+    if (event.text() === "fail") throw new NonRetriableError("failed with a key of " + key.length + " characters");
     await ctx.emit(${JSON.stringify(out)}, { seen: [...key].reverse().join(""), region: ctx.env.REGION ?? null }, { key: event.key });
   },
 });`;
