@@ -10,7 +10,7 @@ import type { Dispatch, PendingRecord, Settlement } from "./partition-work.js";
 import type { RecordSink } from "./record-sink.js";
 import { decideAfterFailure } from "./retry-policy.js";
 import type { StatsRecorder } from "./stats.js";
-import { endSpans, InvocationSpan, startDeadLetterSpan } from "../telemetry/record-spans.js";
+import { endSpans, InvocationSpan, startDeadLetterSpan, type FunctionIdentity } from "../telemetry/record-spans.js";
 
 export interface InvokerOptions {
   record: FunctionRecord;
@@ -37,7 +37,11 @@ export class Invoker {
   /** With "key" and "none", `handle` runs a batch's lanes concurrently in the isolate (SPEC §3 ordering). */
   readonly #order: InvocationOrder;
 
+  /** Who the invocation spans belong to, made once rather than per invocation. */
+  readonly #identity: FunctionIdentity;
+
   constructor(private readonly options: InvokerOptions) {
+    this.#identity = { name: options.record.name, version: options.record.version, groupId: options.groupId };
     const { ordering } = options.record.config;
     this.#order = ordering === "key" ? "by-key" : ordering === "none" ? "none" : "sequential";
   }
@@ -49,7 +53,8 @@ export class Invoker {
     const { records } = dispatch;
     const successesAtStart = this.#successes;
     const inputs = records.map((r) => r.record);
-    const span = this.#tracer && new InvocationSpan(this.#tracer, this.#identity, inputs, dispatch.attempt);
+    const { tracer } = this.options;
+    const span = tracer && new InvocationSpan(tracer, this.#identity, inputs, dispatch.attempt);
     const result = await sandbox.invoke(inputs, { attempt: dispatch.attempt, timeoutMs: fn.config.timeoutMs, stopOnFailure: true, order: this.#order, trace: span });
     stats.recordInvocation(result.durationMs);
     const outcome = interpretOutcomes(records, result, fn.handler, this.#order !== "sequential" && records.length > 1);
@@ -148,19 +153,13 @@ export class Invoker {
     return groupByTopic(
       records.map((r) => {
         const message = deadLetterMessage(r.record, r.lastError ?? { name: "Error", message: "unknown failure", retriable: true }, r.failedAttempts, source);
-        if (this.#tracer) spans.push(startDeadLetterSpan(this.#tracer, r.record, topic, message, invocation));
+        if (this.options.tracer) spans.push(startDeadLetterSpan(this.options.tracer, r.record, topic, message, invocation));
         return { topic, message };
       }),
     );
   }
 
-  get #tracer(): Tracer | undefined {
-    return this.options.tracer;
-  }
 
-  get #identity() {
-    return { name: this.options.record.name, version: this.options.record.version, groupId: this.options.groupId };
-  }
 
   #logDeadLettered(records: PendingRecord[]): void {
     for (const r of records) {
