@@ -30,6 +30,7 @@ export function registerStartCommand(program: Command): void {
     .option("--host <host>", "HTTP host (EDDY_HOST, default 127.0.0.1)")
     .option("--deploy <path>", "deploy this function file, or every function file in this folder, once started")
     .option("--otel <url>", "export traces with OTLP over HTTP to this endpoint, e.g. http://localhost:4318 (same as OTEL_EXPORTER_OTLP_ENDPOINT)")
+    .option("--workers <where>", "local: fork the functions' worker processes (default); external: fork none, Kubernetes runs them as StatefulSets (EDDY_WORKERS)")
     .action(async (options: { deploy?: string }, command: Command) => {
       const config = configFor(command);
       let connection: KafkaConnection;
@@ -45,6 +46,7 @@ export function registerStartCommand(program: Command): void {
 
       const token = config.apiToken ?? (await ensureApiToken(config.dataDir));
       const controlPlane = await startControlPlane(config, connection, token);
+      if (config.workers === "external") progress("Workers: external (this process runs none; run `eddy worker --function <name>` replicas, e.g. the StatefulSets of `eddy manifests`)");
 
       let stopping = false;
       const shutdown = async (signal: string) => {

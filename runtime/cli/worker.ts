@@ -6,6 +6,7 @@ import { createKafka } from "../kafka/client.js";
 import { log } from "../log.js";
 import { canOpen, secretKeyMismatch } from "../secrets/sealed-secrets.js";
 import { loadSecretKey } from "../secrets/secret-key.js";
+import { startProbeServer, type ProbeServer } from "../worker/probe-server.js";
 import { WorkerSupervisor } from "../worker/supervisor.js";
 import { configFor } from "./context.js";
 import { kafkaConnectionFor } from "./kafka-connection.js";
@@ -21,8 +22,9 @@ export function registerWorkerCommand(program: Command): void {
     .description("run one replica of one function (Kubernetes entry point; needs KAFKA_BROKERS or a local broker)")
     .requiredOption("--function <name>", "the function to run")
     .option("--replica <index>", "this replica's index 0…N-1 (default: the ordinal of a StatefulSet pod's name, else 0)")
+    .option("--port <port>", "serve GET /healthz and /readyz on this port, for Kubernetes' probes (EDDY_WORKER_PORT; default: none)")
     .option("--otel <url>", "export traces with OTLP over HTTP to this endpoint, e.g. http://localhost:4318 (same as OTEL_EXPORTER_OTLP_ENDPOINT)")
-    .action(async (options: { function: string; replica?: string }, command: Command) => {
+    .action(async (options: { function: string; replica?: string; port?: string }, command: Command) => {
       const config = configFor(command);
       const name = options.function;
       const replicaIndex = replicaIndexOf(options.replica, os.hostname());
@@ -40,11 +42,19 @@ export function registerWorkerCommand(program: Command): void {
       });
       const follow = (task: Promise<void>) => void task.catch((error: unknown) => log.error({ err: error, function: name }, "could not apply a registry change"));
       // A version whose secrets this key cannot open is not run (one clear error), as in the control plane.
+      let unreadable = false;
       const apply = (entry: FunctionEntry) => {
-        if (canOpen(secretKey, entry.record.secrets)) return supervisor.apply(entry.record, entry.paused);
+        unreadable = !canOpen(secretKey, entry.record.secrets);
+        if (!unreadable) return supervisor.apply(entry.record, entry.paused);
         log.error({ function: name }, secretKeyMismatch([name]).message);
         return supervisor.remove(name);
       };
+      // Ready once its consumer has joined the group; a replica with nothing to run (paused, not deployed)
+      // is ready too, idle by design; one whose secrets cannot be opened is not.
+      const ready = () => (supervisor.isActive(name) ? supervisor.status(name).ready > 0 : !unreadable);
+      const probePort = options.port !== undefined ? config.port : config.workerPort;
+      let probes: ProbeServer | undefined;
+      if (probePort !== null) probes = await startProbeServer({ host: config.host, port: probePort, ready });
       registry.onChange((changed, entry) => {
         if (changed !== name) return;
         follow(entry ? apply(entry) : supervisor.remove(name));
@@ -60,11 +70,12 @@ export function registerWorkerCommand(program: Command): void {
         stopping = true;
         await supervisor.stopAll();
         await registry.close();
+        await probes?.close();
         process.exit(0);
       };
       process.on("SIGINT", () => void shutdown());
       process.on("SIGTERM", () => void shutdown());
-      log.info({ function: name, replica: replicaIndex }, "worker replica running");
+      log.info({ function: name, replica: replicaIndex, ...(probes ? { probePort: probes.port } : {}) }, "worker replica running");
     });
 }
 

@@ -32,6 +32,15 @@ describe("loadConfig", () => {
     });
   });
 
+  it("forks local workers unless EDDY_WORKERS or --workers says external", () => {
+    expect(loadConfig({}, {}).workers).toBe("local");
+    expect(loadConfig({}, { EDDY_WORKERS: "external" }).workers).toBe("external");
+    expect(loadConfig({ workers: "local" }, { EDDY_WORKERS: "external" }).workers).toBe("local");
+    expect(() => loadConfig({ workers: "k8s" }, {})).toThrow(/--workers: expected "local" or "external", got k8s/);
+    expect(loadConfig({}, {}).workerPort).toBeNull();
+    expect(loadConfig({}, { EDDY_WORKER_PORT: "8081" }).workerPort).toBe(8081);
+  });
+
   it("reads SASL credentials together", () => {
     const env = { KAFKA_SASL_MECHANISM: "scram-sha-512", KAFKA_SASL_USERNAME: "u", KAFKA_SASL_PASSWORD: "p" };
     expect(loadConfig({}, env).sasl).toEqual({ mechanism: "scram-sha-512", username: "u", password: "p" });
@@ -44,6 +53,8 @@ describe("loadConfig", () => {
     [{ EDDY_LOG_LEVEL: "loud" }, /EDDY_LOG_LEVEL/],
     [{ KAFKA_SASL_MECHANISM: "kerberos" }, /KAFKA_SASL_MECHANISM/],
     [{ EDDY_METRICS_AUTH: "basic" }, /EDDY_METRICS_AUTH: expected "none" or "token"/],
+    [{ EDDY_WORKER_PORT: "probes" }, /EDDY_WORKER_PORT: expected a port number/],
+    [{ EDDY_WORKERS: "kubernetes" }, /EDDY_WORKERS: expected "local" or "external"/],
   ])("rejects a bad environment %j naming the variable", (env, message) => {
     expect(() => loadConfig({}, env)).toThrow(message);
   });

@@ -21,6 +21,14 @@ export interface EddyConfig {
   logLevel: "debug" | "info" | "warn" | "error";
   /** EDDY_METRICS_AUTH: "token" makes `/metrics` need a valid token (any scope); default "none" (open). */
   metricsAuth: "none" | "token";
+  /**
+   * `--workers`/EDDY_WORKERS: "local" (default) forks each function's worker processes; "external" runs
+   * none, for Kubernetes, where a StatefulSet per function runs `eddy worker` and KEDA scales it from
+   * `GET /v1/functions/:name/scale`. The API, registry, scaler and dashboard work the same in both.
+   */
+  workers: "local" | "external";
+  /** EDDY_WORKER_PORT (or `eddy worker --port`): where `eddy worker` serves /healthz and /readyz; null: no probe server. */
+  workerPort: number | null;
   /** EDDY_WORKER_CPU_PROF: a folder where every worker writes a CPU profile (`node --cpu-prof`) when it exits. */
   workerCpuProfileDir: string | null;
   /** Where the CLI reaches the API. */
@@ -42,6 +50,8 @@ export interface ConfigFlags {
   /** An OTLP/HTTP endpoint: the same as OTEL_EXPORTER_OTLP_ENDPOINT. */
   otel?: string;
   logFormat?: string;
+  /** `eddy start --workers local|external`: the same as EDDY_WORKERS. */
+  workers?: string;
 }
 
 const error = (what: string) => ({ error: what });
@@ -63,6 +73,8 @@ const envSchema = z.object({
   EDDY_URL: z.string().optional(),
   EDDY_METRICS_AUTH: z.enum(["none", "token"], error('expected "none" or "token"')).optional(),
   EDDY_LOG_FORMAT: z.enum(["json", "pretty"], error('expected "json" or "pretty"')).optional(),
+  EDDY_WORKER_PORT: z.coerce.number(error("expected a port number")).int().min(0).max(65_535, error("expected a port number")).optional(),
+  EDDY_WORKERS: z.enum(["local", "external"], error('expected "local" or "external"')).optional(),
 });
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -112,6 +124,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   if (logFormat !== "json" && logFormat !== "pretty") {
     throw new EddyError("EDDY_CONFIG_INVALID", `--log-format: expected "json" or "pretty", got ${logFormat}`, { userError: true });
   }
+  const workers = nonEmpty(flags.workers) ?? e.EDDY_WORKERS ?? "local";
+  if (workers !== "local" && workers !== "external") {
+    throw new EddyError("EDDY_CONFIG_INVALID", `--workers: expected "local" or "external", got ${workers}`, { userError: true });
+  }
 
   return {
     brokers,
@@ -126,6 +142,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     kafkaHome: e.EDDY_KAFKA_HOME ?? null,
     logLevel: e.EDDY_LOG_LEVEL ?? "info",
     metricsAuth: e.EDDY_METRICS_AUTH ?? "none",
+    workers,
+    workerPort: e.EDDY_WORKER_PORT ?? null,
     workerCpuProfileDir: e.EDDY_WORKER_CPU_PROF ? path.resolve(e.EDDY_WORKER_CPU_PROF) : null,
     url: nonEmpty(flags.url) ?? e.EDDY_URL ?? `http://${host}:${port}`,
     tracing: tracingFromEnv(otel === undefined ? env : { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: otel }),

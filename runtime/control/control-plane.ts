@@ -51,6 +51,8 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
     topicPrefix: config.topicPrefix,
     logLevel: config.logLevel,
     secretKey,
+    // In Kubernetes the cluster runs the workers (StatefulSets scaled by KEDA): this process forks none.
+    external: config.workers === "external",
     workerCpuProfileDir: config.workerCpuProfileDir,
     tracing: config.tracing,
     onFunctionLog: (name, { traceId, spanId, ...line }) => logs.append(name, { ...line, source: "function", ...(traceId && spanId ? { traceId, spanId } : {}) }),

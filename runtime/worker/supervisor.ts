@@ -24,6 +24,12 @@ export interface SupervisorOptions {
    * in Kubernetes a pod is one replica and the cluster decides how many there are).
    */
   replicaIndex?: number;
+  /**
+   * Fork no worker at all (EDDY_WORKERS=external: Kubernetes runs each function's replicas as a
+   * StatefulSet of `eddy worker` pods, scaled by KEDA). The supervisor still keeps what should run (the
+   * count the scaler wants, pause, holds), which the scale route answers from.
+   */
+  external?: boolean;
   /** Opens the functions' secrets: sent to each worker over IPC, never on its command line or environment. */
   secretKey: Buffer;
   /** EddyConfig.tracing, handed to every worker. */
@@ -157,6 +163,7 @@ export class WorkerSupervisor {
 
   /** One step towards what is wanted: drain what must go, then start what is missing. */
   private async converge(name: string): Promise<void> {
+    if (this.options.external) return; // the cluster starts and stops them
     const running = this.replicas.get(name) ?? new Map<number, Replica>();
     const want = this.desired.get(name);
     if (!want || !this.isActive(name)) return void (await this.stopReplicas(name, [...running.keys()]));
@@ -217,7 +224,7 @@ export class WorkerSupervisor {
    */
   prewarm(): (stored: boolean) => void {
     clearTimeout(this.spareTimer);
-    if (this.options.replicaIndex === undefined && !isAlive(this.spare)) {
+    if (this.options.replicaIndex === undefined && !this.options.external && !isAlive(this.spare)) {
       const child = forkWorker(this.options.workerCpuProfileDir);
       child.once("exit", () => {
         if (this.spare === child) this.spare = undefined;
