@@ -9,6 +9,7 @@ interface Status {
   replicas: { desired: number; ready: number; restarts?: number; nextRestartInMs?: number | null };
   lag: { total: number };
   circuit: string;
+  crashes?: { suspects: number; quarantined: number; last: { at: string; replica: number; exit: string; inFlight: number } | null };
   stats: { processed: number; failed: number; retried: number; deadLettered: number; p50Ms: number; p99Ms: number };
   config: { topics: string[] };
   scaler?: {
@@ -34,6 +35,7 @@ export function registerGetCommand(program: Command): void {
           `${status.name} v${status.version}: ${status.state}, replicas ${status.replicas.ready}/${status.replicas.desired}${restartsText(status.replicas)}, circuit ${status.circuit}`,
           `topics: ${status.config.topics.join(", ")}   lag: ${status.lag.total}`,
           ...(status.scaler ? [scalerLine(status.scaler)] : []),
+          ...(status.crashes?.last ? [crashLine(status.crashes)] : []),
           `processed ${s.processed}, failed ${s.failed}, retried ${s.retried}, dead-lettered ${s.deadLettered}, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms`,
           ...(status.redrive
             ? [
@@ -50,6 +52,12 @@ function scalerLine(scaler: NonNullable<Status["scaler"]>): string {
   const drain = scaler.drainPerReplicaPerSec === null ? "per-replica rate not measured yet" : `${scaler.drainPerReplicaPerSec}/s per replica`;
   const last = scaler.lastChange ? `; last ${scaler.lastChange.from} → ${scaler.lastChange.to} at ${scaler.lastChange.at} (${scaler.lastChange.reason})` : "";
   return `scaler ${scaler.mode}: ${scaler.arrivalPerSec}/s arriving, ${drain}${last}`;
+}
+
+/** `crashes: last at 12:00:01 (replica 0, signal SIGABRT, 7 records in flight); 4 suspects, 1 quarantined` */
+function crashLine(crashes: NonNullable<Status["crashes"]>): string {
+  const last = crashes.last!;
+  return `crashes: last at ${last.at} (replica ${last.replica}, ${last.exit}, ${last.inFlight} records in flight); ${crashes.suspects} suspects, ${crashes.quarantined} quarantined`;
 }
 
 /** ", 3 restarts (next in 4.0 s)" when workers crashed; nothing otherwise. */

@@ -163,6 +163,16 @@ export const functionStatus = functionSummary.extend({
   }),
   lag: z.object({ total: z.number(), partitions: z.array(z.object({ topic: z.string(), partition: z.number().int(), lag: z.number() })) }),
   circuit: z.enum(["closed", "half-open", "open"]),
+  crashes: z
+    .object({
+      suspects: z.number().int().describe("Records in flight at a worker crash that have not run through since: they run in ever smaller invocations, one at a time (bisect)"),
+      quarantined: z.number().int().describe("Suspects that crashed their worker alone 3 times: dead-lettered with eddy-dlt-error-name EDDY_WORKER_CRASHED when fetched again"),
+      last: z
+        .object({ at: z.string(), replica: z.number().int(), exit: z.string(), inFlight: z.number().int() })
+        .nullable()
+        .describe("The last worker crash blamed on records in flight (a fatal signal such as V8's out-of-memory abort; kill -9 from outside blames nothing)"),
+    })
+    .describe("Worker crashes caused by records (crash-loop quarantine)"),
   stats: z.object({ processed: z.number(), failed: z.number(), retried: z.number(), deadLettered: z.number(), p50Ms: z.number(), p99Ms: z.number() }),
   scaler: scalerStatus,
   problem: z.string().optional().describe("Why a deployed function does not run (e.g. its secrets were sealed with another key)"),

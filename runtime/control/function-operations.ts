@@ -6,7 +6,8 @@ import { commitAsMember } from "../kafka/topics.js";
 import { log } from "../log.js";
 import { readGroup } from "../scaler/lag-observer.js";
 import type { Scaler } from "../scaler/scaler.js";
-import type { WorkerSupervisor } from "../worker/supervisor.js";
+import { QUARANTINE_CRASHES } from "../dispatcher/crash-suspects.js";
+import type { CrashStatus, WorkerSupervisor } from "../worker/supervisor.js";
 import type { ReplayFrom } from "./api-schemas.js";
 import type { DeployRequest, Deployer } from "./deployer.js";
 import { dryRun, type InvokeEvent } from "./dry-run.js";
@@ -119,17 +120,20 @@ export class FunctionOperations implements FunctionService {
           ? problem
           : state === "failing" && replicas.circuit === "open"
             ? `the circuit breaker is open: ${circuitBreaker.consecutiveFailures} invocations in a row failed with no success since; consumption waits and probes again`
-            : state === "failing"
-              ? `the worker keeps exiting before it is ready (${replicas.restarts} restarts): see the logs`
-              : state === "scaled-to-zero"
-                ? `no records for ${Math.round(scaling.scaleToZeroAfterMs / 1000)} s: no replica runs until records arrive`
-                : undefined;
+            : replicas.crashes.suspects > 0
+              ? crashReason(replicas.crashes)
+              : state === "failing"
+                ? `the worker keeps exiting before it is ready (${replicas.restarts} restarts): see the logs`
+                : state === "scaled-to-zero"
+                  ? `no records for ${Math.round(scaling.scaleToZeroAfterMs / 1000)} s: no replica runs until records arrive`
+                  : undefined;
     return {
       ...describeFunction(record),
       state,
       replicas: { desired: replicas.desired, ready: replicas.ready, restarts: replicas.restarts, nextRestartInMs: replicas.nextRestartInMs },
       lag,
       circuit: replicas.circuit,
+      crashes: replicas.crashes,
       stats: replicas.stats ?? NO_STATS,
       scaler: this.deps.scaler.status(name) ?? NO_SCALER,
       ...(problem ? { problem } : {}),
@@ -250,4 +254,11 @@ async function deleteGroups(admin: Admin, groupIds: string[]): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
+}
+
+/** Why a function whose worker crashed with records in flight runs carefully (crash-ledger.ts). */
+function crashReason(crashes: CrashStatus): string {
+  const last = crashes.last === null ? "" : ` (last: replica ${crashes.last.replica}, ${crashes.last.exit}, ${crashes.last.inFlight} records in flight)`;
+  const quarantined = crashes.quarantined > 0 ? `; ${crashes.quarantined} crashed it alone ${QUARANTINE_CRASHES} times and go to the dead-letter topic as EDDY_WORKER_CRASHED` : "";
+  return `a worker crashed with records in flight${last}: ${crashes.suspects} suspects run in ever smaller invocations, one at a time, until the culprit is found${quarantined}`;
 }

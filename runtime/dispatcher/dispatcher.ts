@@ -2,12 +2,14 @@ import type { Tracer } from "@opentelemetry/api";
 import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import { deadLetterTopic } from "../config/dead-letter-topic.js";
 import type { FunctionRecord } from "../config/function-record.js";
+import { evictBeforeJoin } from "../kafka/evict-members.js";
 import { beforeGroupRejoin } from "../kafka/rejoin-hook.js";
 import { ensureTopics } from "../kafka/topics.js";
 import { log } from "../log.js";
 import type { FunctionSandbox } from "../sandbox/function-sandbox.js";
 import { AtLeastOnceSink } from "./at-least-once-sink.js";
 import { CircuitBreaker, type CircuitChange, type CircuitState } from "./circuit-breaker.js";
+import type { CrashSuspects, FlightLog } from "./crash-suspects.js";
 import { dispatcherError } from "./errors.js";
 import { FlowControl } from "./flow-control.js";
 import { Invoker } from "./invoker.js";
@@ -31,6 +33,14 @@ export interface DispatcherOptions {
   tracer?: Tracer;
   /** The dispatcher cannot go on (fenced producer, consumer stopped for good): the worker must exit and be restarted. */
   onFatal: (error: Error) => void;
+  /** Records in flight at the function's earlier worker crashes: run in small invocations, or dead-lettered (crash-suspects.ts). */
+  suspects?: CrashSuspects;
+  /** Told before each invocation enters the isolate and when it is out, for crash blame. */
+  flight?: FlightLog;
+  /** Members of crashed predecessors to remove from the group before joining, so the group need not wait out their sessions. */
+  evictMembers?: readonly string[];
+  /** The consumer joined the group as `memberId` (after every rebalance). */
+  onJoin?: (memberId: string) => void;
 }
 
 const FLUSH_TIMEOUT_MS = 5_000;
@@ -93,7 +103,17 @@ export class Dispatcher {
           })
         : new AtLeastOnceSink({ kafka, consumer: this.#consumer, functionName: record.name, works, ensureTopics: (t) => this.#ensureTopics(t) });
     this.#flow = new FlowControl(this.#consumer);
-    const invoker = new Invoker({ record, groupId, sandbox: options.sandbox, stats: options.stats, breaker: this.#breaker, sink: this.#sink, deadLetterTopic: this.#dlt, tracer: options.tracer });
+    const invoker = new Invoker({
+      record,
+      groupId,
+      sandbox: options.sandbox,
+      stats: options.stats,
+      breaker: this.#breaker,
+      sink: this.#sink,
+      deadLetterTopic: this.#dlt,
+      tracer: options.tracer,
+      flight: options.flight,
+    });
     this.#scheduler = new Scheduler({
       config,
       handler: record.handler,
@@ -120,7 +140,11 @@ export class Dispatcher {
     // Exactly-once: a transaction of records this replica is about to lose must be committed before it
     // rejoins, or their next owner reads the offsets from before it and runs them again (rejoin-hook.ts).
     if (config.delivery === "exactly-once") this.#removeRejoinHook = beforeGroupRejoin(this.options.groupId, () => this.#sink.flush(), FLUSH_TIMEOUT_MS);
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.#onAssignment(payload.memberAssignment));
+    if (this.options.evictMembers?.length) evictBeforeJoin(this.options.groupId, this.options.evictMembers);
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.options.onJoin?.(payload.memberId);
+      this.#onAssignment(payload.memberAssignment);
+    });
     consumer.on(consumer.events.REBALANCING, () => this.#onRebalancing());
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => this.#onBatchEnd(payload));
     consumer.on(consumer.events.CRASH, ({ payload }) => this.#onCrash(payload.error, payload.restart));
@@ -184,7 +208,8 @@ export class Dispatcher {
       for (const partition of partitions) {
         const key = keyOf(topic, partition);
         if (this.#works.has(key)) continue;
-        const work = new PartitionWork(topic, partition, this.options.record.config.ordering);
+        const crashes = this.options.suspects && { suspects: this.options.suspects, canDeadLetter: this.#dlt !== null };
+        const work = new PartitionWork(topic, partition, this.options.record.config.ordering, crashes);
         work.heldBy = this.#retiring.get(key);
         this.#works.set(key, work);
       }

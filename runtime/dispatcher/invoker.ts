@@ -3,6 +3,7 @@ import type { FunctionRecord } from "../config/function-record.js";
 import { log } from "../log.js";
 import type { FunctionSandbox, InvocationOrder } from "../sandbox/function-sandbox.js";
 import type { CircuitBreaker, CircuitPermit } from "./circuit-breaker.js";
+import type { FlightLog } from "./crash-suspects.js";
 import { deadLetterMessage } from "./dead-letter.js";
 import { emittedMessages, groupByTopic, type TopicMessages } from "./kafka-records.js";
 import { interpretOutcomes } from "./outcomes.js";
@@ -23,6 +24,8 @@ export interface InvokerOptions {
   deadLetterTopic: string | null;
   /** Set when tracing is on: a span per invocation, per write and per ctx.fetch. Off, nothing of it runs. */
   tracer?: Tracer;
+  /** Told which records enter the isolate and when they are out (crash blame); absent, nothing is told. */
+  flight?: FlightLog;
 }
 
 /**
@@ -55,7 +58,14 @@ export class Invoker {
     const inputs = records.map((r) => r.record);
     const { tracer } = this.options;
     const span = tracer && new InvocationSpan(tracer, this.#identity, inputs, dispatch.attempt);
-    const result = await sandbox.invoke(inputs, { attempt: dispatch.attempt, timeoutMs: fn.config.timeoutMs, stopOnFailure: true, order: this.#order, trace: span });
+    const flight = this.options.flight;
+    const flightId = flight?.started(dispatch.work.topic, dispatch.work.partition, inputs.map((r) => r.offset));
+    let result: Awaited<ReturnType<FunctionSandbox["invoke"]>>;
+    try {
+      result = await sandbox.invoke(inputs, { attempt: dispatch.attempt, timeoutMs: fn.config.timeoutMs, stopOnFailure: true, order: this.#order, trace: span });
+    } finally {
+      if (flightId !== undefined) flight!.finished(flightId);
+    }
     stats.recordInvocation(result.durationMs);
     const outcome = interpretOutcomes(records, result, fn.handler, this.#order !== "sequential" && records.length > 1);
 
@@ -139,6 +149,10 @@ export class Invoker {
     const written = await this.options.sink.complete({ work, finished: records, messages: this.#deadLetterMessages(records, writeSpans) });
     endSpans(writeSpans, written ? undefined : "the partition was reassigned before the write; the records are redelivered");
     if (!written) return undefined;
+    // A quarantined record is dead-lettered, not invoked: the crash ledger learns it is done as if an invocation had finished.
+    const suspects = records.filter((r) => r.crash !== undefined);
+    const flight = this.options.flight;
+    if (flight !== undefined && suspects.length > 0) flight.finished(flight.started(work.topic, work.partition, suspects.map((r) => r.record.offset)));
     this.options.stats.add({ deadLettered: records.length });
     this.#logDeadLettered(records);
     return { finished: records, retry: [], requeue: [] };

@@ -1,4 +1,5 @@
 import type { SandboxRecord, SerializedError } from "../sandbox/function-sandbox.js";
+import { isQuarantined, workerCrashedError, type CrashSuspect, type CrashSuspects } from "./crash-suspects.js";
 import { OffsetTracker } from "./offset-tracker.js";
 
 /** SPEC §3 `ordering`. */
@@ -21,6 +22,15 @@ export interface PendingRecord {
    * caused by others, so that it cannot slip back into a shared invocation and cut that short too.
    */
   solo?: boolean;
+  /** It was in flight when a worker of the function crashed: it runs in small invocations, one at a time (crash-suspects.ts). */
+  crash?: CrashSuspect;
+}
+
+/** What a partition knows of crashes: the function's suspects, and whether a quarantined one can be dead-lettered. */
+export interface CrashEvidence {
+  suspects: CrashSuspects;
+  /** False when the function never dead-letters: a quarantined record keeps running alone instead. */
+  canDeadLetter: boolean;
 }
 
 /** One unit of work handed to the invoker. */
@@ -103,10 +113,14 @@ export class PartitionWork {
   /** The last fetch reached the end of the log: a partial batch does not wait for more. */
   #caughtUp = false;
 
+  /** Crash suspects received and not finished: while there are any, the replica runs one invocation at a time. */
+  suspectsWaiting = 0;
+
   constructor(
     readonly topic: string,
     readonly partition: number,
     private readonly ordering: Ordering,
+    private readonly crashes?: CrashEvidence,
   ) {}
 
   /** Bytes of the values of the records received and not finished (the fetch pauses on them too). */
@@ -123,7 +137,9 @@ export class PartitionWork {
     for (const record of records) {
       const offset = BigInt(record.offset);
       if (!this.tracker.add(offset)) continue;
-      this.#queue.push({ record, offset, lane: this.#laneOf(record, offset), arrivedAt: now, failedAttempts: 0 });
+      const pending: PendingRecord = { record, offset, lane: this.#laneOf(record, offset), arrivedAt: now, failedAttempts: 0 };
+      if (this.crashes !== undefined && this.crashes.suspects.size > 0) this.#suspect(pending);
+      this.#queue.push(pending);
       this.unfinishedBytes += record.value === null ? 0 : record.value.byteLength;
       added += 1;
     }
@@ -131,9 +147,20 @@ export class PartitionWork {
     return added;
   }
 
+  /** Marks a record the function's workers crashed with: small invocations from now on, or quarantine. */
+  #suspect(pending: PendingRecord): void {
+    const crash = this.crashes!.suspects.lookup(this.topic, this.partition, pending.record.offset);
+    if (crash === undefined) return;
+    pending.crash = crash;
+    this.suspectsWaiting += 1;
+    if (crash.maxBatch <= 1 || isQuarantined(crash)) pending.solo = true;
+  }
+
   /** A record finished (succeeded or dead-lettered, its output durable): the watermark may pass it. Only sinks call this. */
   markDone(pending: PendingRecord): void {
-    if (this.tracker.markDone(pending.offset)) this.unfinishedBytes -= pending.record.value === null ? 0 : pending.record.value.byteLength;
+    if (!this.tracker.markDone(pending.offset)) return;
+    this.unfinishedBytes -= pending.record.value === null ? 0 : pending.record.value.byteLength;
+    if (pending.crash !== undefined) this.suspectsWaiting -= 1;
   }
 
   /** Whether a failed record holds the whole partition (ordering "partition"): its fetch pauses too. */
@@ -159,7 +186,9 @@ export class PartitionWork {
     const taken: PendingRecord[] = [];
     const skippedLanes = new Set<string>();
     let oldest = Number.POSITIVE_INFINITY;
-    for (let i = this.#head; i < queue.length && taken.length < options.maxSize; i += 1) {
+    // A crash suspect's invocation holds at most half the records of the one it crashed in.
+    let maxSize = options.maxSize;
+    for (let i = this.#head; i < queue.length && taken.length < maxSize; i += 1) {
       const pending = queue[i];
       if (pending === undefined) continue;
       const { lane } = pending;
@@ -180,19 +209,42 @@ export class PartitionWork {
         taken.push(pending);
         break;
       }
+      if (pending.crash !== undefined && pending.crash.maxBatch < maxSize) {
+        if (taken.length >= pending.crash.maxBatch) {
+          // Full for this dispatch (no gathering): the suspect leads the next one.
+          maxSize = taken.length;
+          break;
+        }
+        maxSize = pending.crash.maxBatch;
+      }
       taken.push(pending);
       if (pending.arrivedAt < oldest) oldest = pending.arrivedAt;
       if (options.onePerLane) skippedLanes.add(lane);
     }
     if (taken.length === 0) return undefined;
     const solo = taken[0]!.solo === true;
-    if (!solo && taken.length < options.maxSize && !this.#caughtUp && options.now - oldest < options.maxWaitMs) {
+    if (!solo && taken.length < maxSize && !this.#caughtUp && options.now - oldest < options.maxWaitMs) {
       this.#gatherUntil = oldest + options.maxWaitMs;
       return undefined;
     }
+    const quarantined = solo && this.#quarantined(taken[0]!);
+    if (quarantined && !options.deadLettersAllowed) return undefined;
     this.#take(taken);
     for (const record of taken) this.#busyLanes.add(record.lane);
-    return { work: this, records: taken, attempt: 1, fromRetry: false, deadLetterOnly: false };
+    return { work: this, records: taken, attempt: 1, fromRetry: false, deadLetterOnly: quarantined };
+  }
+
+  /**
+   * A record that crashed its worker alone often enough is dead-lettered without being invoked
+   * (EDDY_WORKER_CRASHED, the crash count as its attempts); without a dead-letter topic it keeps
+   * running alone, each crash waiting out the supervisor's backoff.
+   */
+  #quarantined(pending: PendingRecord): boolean {
+    const crash = pending.crash;
+    if (crash === undefined || !isQuarantined(crash) || this.crashes?.canDeadLetter !== true) return false;
+    pending.failedAttempts = crash.crashes;
+    pending.lastError = workerCrashedError(crash);
+    return true;
   }
 
   /** Removes dispatched records from the queue: the head moves past them, or they leave holes. */
@@ -277,6 +329,7 @@ export class PartitionWork {
   /** The partition was lost: what waits is dropped (the new owner fetches it from the committed offset). */
   revoke(): void {
     this.revoked = true;
+    this.suspectsWaiting = 0;
     this.#queue = [];
     this.#head = 0;
     this.#holes = 0;

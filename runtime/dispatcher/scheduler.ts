@@ -63,7 +63,9 @@ export class Scheduler {
 
   #fill(works: PartitionWork[], freshOnly: boolean): void {
     const { config, breaker, handler } = this.options;
-    const limit = config.ordering === "partition" ? Number.POSITIVE_INFINITY : config.concurrency;
+    // While crash suspects wait, one invocation at a time: a crash then blames exactly the records of one.
+    const careful = works.some((w) => w.suspectsWaiting > 0);
+    const limit = careful ? 1 : config.ordering === "partition" ? Number.POSITIVE_INFINITY : config.concurrency;
     let idle = 0;
     while (works.length > 0 && idle < works.length && this.#inFlight < limit) {
       const work = works[this.#cursor++ % works.length]!;

@@ -40,3 +40,26 @@ describe("beforeGroupRejoin", () => {
     removeFailing();
   });
 });
+
+describe("evictBeforeJoin", () => {
+  it("sends a LeaveGroup for each dead member before the first join only, and tolerates members already gone", async () => {
+    const { evictBeforeJoin } = await import("./evict-members.js");
+    const left: string[] = [];
+    class GroupWithCluster extends FakeGroup {
+      readonly cluster = {
+        findGroupCoordinator: async ({ groupId }: { groupId: string }) => ({
+          leaveGroup: async ({ memberId }: { groupId: string; memberId: string }) => {
+            if (memberId === "gone") throw new Error("UNKNOWN_MEMBER_ID");
+            left.push(`${groupId}/${memberId}`);
+          },
+        }),
+      };
+    }
+    FakeGroup.order = [];
+    evictBeforeJoin("g4", ["gone", "dead-1"]);
+    await new GroupWithCluster("g4").joinAndSync();
+    await new GroupWithCluster("g4").joinAndSync();
+    expect(left).toEqual(["g4/dead-1"]);
+    expect(FakeGroup.order).toEqual(["join g4", "join g4"]);
+  });
+});

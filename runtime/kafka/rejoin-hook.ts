@@ -1,10 +1,16 @@
 import { createRequire } from "node:module";
 
-/** Work that must finish before a member of `groupId` in this process rejoins its group. */
-type BeforeRejoin = () => Promise<void>;
+/** The part of kafkajs' ConsumerGroup a hook may use: its group and the cluster it reaches the coordinator through. */
+export interface JoiningGroup {
+  groupId: string;
+  cluster?: { findGroupCoordinator(request: { groupId: string }): Promise<{ leaveGroup(request: { groupId: string; memberId: string }): Promise<unknown> }> };
+}
+
+/** Work that must finish before a member of `groupId` in this process (re)joins its group. */
+type BeforeRejoin = (group: JoiningGroup) => Promise<void>;
 
 interface ConsumerGroupClass {
-  prototype: { groupId: string; joinAndSync(this: { groupId: string }): Promise<unknown> };
+  prototype: { groupId: string; joinAndSync(this: JoiningGroup): Promise<unknown> };
 }
 
 const PATCHED = Symbol.for("eddy.kafkajs.rejoinHookPatched");
@@ -21,10 +27,10 @@ const hooks = new Map<string, Set<BeforeRejoin>>();
  */
 export function beforeGroupRejoin(groupId: string, beforeRejoin: BeforeRejoin, limitMs: number): () => void {
   patchConsumerGroup();
-  const limited: BeforeRejoin = () => {
+  const limited: BeforeRejoin = (group) => {
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, limitMs)));
-    return Promise.race([beforeRejoin().catch(() => undefined), limit]).finally(() => clearTimeout(timer));
+    return Promise.race([beforeRejoin(group).catch(() => undefined), limit]).finally(() => clearTimeout(timer));
   };
   const set = hooks.get(groupId) ?? new Set<BeforeRejoin>();
   set.add(limited);
@@ -39,9 +45,9 @@ export function patchConsumerGroup(ConsumerGroup: ConsumerGroupClass = loadConsu
   const prototype = ConsumerGroup.prototype as ConsumerGroupClass["prototype"] & { [PATCHED]?: true };
   if (prototype[PATCHED]) return;
   const joinAndSync = prototype.joinAndSync;
-  prototype.joinAndSync = async function (this: { groupId: string }) {
+  prototype.joinAndSync = async function (this: JoiningGroup) {
     const waiting = [...(hooks.get(this.groupId) ?? [])];
-    if (waiting.length > 0) await Promise.all(waiting.map((hook) => hook()));
+    if (waiting.length > 0) await Promise.all(waiting.map((hook) => hook(this)));
     return joinAndSync.call(this);
   };
   prototype[PATCHED] = true;

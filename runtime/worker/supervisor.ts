@@ -8,6 +8,8 @@ import type { KafkaConnection } from "../kafka/client.js";
 import { log, writeLogLine } from "../log.js";
 import { isAlive } from "../sandbox/child-once.js";
 import type { CircuitState, FromWorker, ToWorker } from "./messages.js";
+import { isQuarantined } from "../dispatcher/crash-suspects.js";
+import { CrashLedger, isRecordCrash } from "./crash-ledger.js";
 import { crashStep, restartDelayMs } from "./restart-backoff.js";
 import { NO_STATS, sumStats, worstCircuit } from "./replica-stats.js";
 
@@ -54,6 +56,17 @@ export interface ReplicaStatus {
   circuit: CircuitState;
   /** Stopped by an operator (pause), or held stopped while its consumer group is moved. */
   paused: boolean;
+  /** Worker crashes blamed on records in flight (crash-ledger.ts). */
+  crashes: CrashStatus;
+}
+
+export interface CrashStatus {
+  /** Records that were in flight at a crash and have not run through since: they run in small invocations, one at a time. */
+  suspects: number;
+  /** Of those, records that crashed their worker alone often enough: dead-lettered (EDDY_WORKER_CRASHED) once fetched again. */
+  quarantined: number;
+  /** The last crash blamed on records, if any. */
+  last: { at: string; replica: number; exit: string; inFlight: number } | null;
 }
 
 interface Replica {
@@ -70,6 +83,8 @@ interface Replica {
   readyAt?: number;
   /** Date.now() when it will be started again, after it crashed. */
   restartAt?: number;
+  /** Its consumer's member id in the group, once joined: evicted by its successor if it crashes. */
+  memberId?: string;
   stopping: boolean;
   exited: Promise<void>;
   restartTimer?: NodeJS.Timeout;
@@ -103,6 +118,10 @@ export class WorkerSupervisor {
   private readonly retiredStats = new Map<string, DispatchStats>();
   /** Per function, how many stopped replicas are still draining: "scaled to zero" means none is left. */
   private readonly draining = new Map<string, number>();
+  /** Per function, the records in flight in its workers and those blamed for crashes. */
+  private readonly ledgers = new Map<string, CrashLedger>();
+  /** Per function, the last crash blamed on records. */
+  private readonly lastCrash = new Map<string, CrashStatus["last"]>();
   /** A worker process forked ahead of need (see prewarm), not yet running any function. */
   private spare: ChildProcess | undefined;
   private spareTimer: NodeJS.Timeout | undefined;
@@ -128,6 +147,8 @@ export class WorkerSupervisor {
     this.desired.delete(name);
     this.counts.delete(name);
     this.retiredStats.delete(name);
+    this.ledgers.delete(name);
+    this.lastCrash.delete(name);
     return this.reconcile(name);
   }
 
@@ -269,7 +290,22 @@ export class WorkerSupervisor {
       stats: reported.length > 0 || retired ? sumStats(retired ?? NO_STATS, reported) : null,
       circuit: worstCircuit(live.map((r) => r.circuit)),
       paused,
+      crashes: this.crashStatus(name),
     };
+  }
+
+  private crashStatus(name: string): CrashStatus {
+    const suspects = this.ledgers.get(name)?.suspects() ?? [];
+    return { suspects: suspects.length, quarantined: suspects.filter(isQuarantined).length, last: this.lastCrash.get(name) ?? null };
+  }
+
+  private ledger(name: string): CrashLedger {
+    let ledger = this.ledgers.get(name);
+    if (ledger === undefined) {
+      ledger = new CrashLedger();
+      this.ledgers.set(name, ledger);
+    }
+    return ledger;
   }
 
   /** The worker processes' ids by replica index, for operators (and crash tests). */
@@ -279,7 +315,7 @@ export class WorkerSupervisor {
     return pids;
   }
 
-  private spawn(record: FunctionRecord, index: number, restarts: number, step = 0): void {
+  private spawn(record: FunctionRecord, index: number, restarts: number, step = 0, evictMembers: string[] = []): void {
     const child = this.takeSpare() ?? forkWorker(this.options.workerCpuProfileDir);
     // The worker's log passes through here so that the control plane can keep its warnings and errors per function.
     createInterface({ input: child.stderr! }).on("line", (line) => {
@@ -294,16 +330,24 @@ export class WorkerSupervisor {
     this.replicas.set(record.name, replicas);
 
     child.on("message", (message: FromWorker) => this.onMessage(replica, message));
-    child.once("exit", (code, signal) => {
+    // "close", not "exit": the notices of the invocations in flight (IPC) have all arrived by then.
+    child.once("close", (code, signal) => {
       replica.ready = false;
-      if (replica.stopping || this.replicas.get(record.name)?.get(index) !== replica) return;
+      if (replica.stopping || this.replicas.get(record.name)?.get(index) !== replica) {
+        this.ledger(record.name).forget(index);
+        return;
+      }
       this.retire(replica);
+      const bisecting = this.blame(replica, code, signal);
       const current = crashStep(replica.crashStep, replica.readyAt === undefined ? undefined : Date.now() - replica.readyAt);
-      const delay = restartDelayMs(current);
+      // A crash that narrowed the blame is progress: the next try (a smaller invocation) starts soon, without climbing the backoff.
+      const delay = restartDelayMs(bisecting ? 0 : current);
+      const next = bisecting ? current : current + 1;
       replica.restartAt = Date.now() + delay;
       log.error({ function: record.name, replica: index, code, signal, restartInMs: delay }, "worker exited; restarting it");
+      const evict = replica.memberId === undefined ? [] : [replica.memberId];
       replica.restartTimer = setTimeout(() => {
-        if (this.replicas.get(record.name)?.get(index) === replica) this.spawn(record, index, restarts + 1, current + 1);
+        if (this.replicas.get(record.name)?.get(index) === replica) this.spawn(record, index, restarts + 1, next, evict);
       }, delay);
     });
     this.sendTo(child, {
@@ -316,7 +360,31 @@ export class WorkerSupervisor {
       replica: index,
       secretKey: this.options.secretKey.toString("base64"),
       tracing: this.options.tracing ?? null,
+      suspects: this.ledger(record.name).suspects(),
+      evictMembers,
     });
+  }
+
+  /**
+   * After a worker of the function died: a crash of its own (isRecordCrash) makes every record it
+   * had in flight a suspect, and the other replicas learn of them. Returns whether the blame is
+   * still narrowing (bisecting).
+   */
+  private blame(replica: Replica, code: number | null, signal: NodeJS.Signals | null): boolean {
+    const name = replica.record.name;
+    const ledger = this.ledger(name);
+    if (!isRecordCrash(code, signal)) {
+      ledger.forget(replica.index);
+      return false;
+    }
+    const exit = signal !== null ? `signal ${signal}` : `exit code ${code}`;
+    const blame = ledger.crashed(replica.index, exit);
+    if (blame.records === 0) return false;
+    this.lastCrash.set(name, { at: new Date().toISOString(), replica: replica.index, exit, inFlight: blame.records });
+    const suspects = ledger.suspects();
+    log.warn({ function: name, replica: replica.index, exit, inFlight: blame.records, suspects: suspects.length }, "a worker crashed with records in flight; they run in smaller invocations until the culprit is found");
+    for (const other of this.replicas.get(name)?.values() ?? []) if (other !== replica) this.sendTo(other.child, { type: "suspects", suspects });
+    return blame.bisecting;
   }
 
   private onMessage(replica: Replica, message: FromWorker): void {
@@ -325,6 +393,12 @@ export class WorkerSupervisor {
       case "ready":
         replica.ready = true;
         replica.readyAt = Date.now();
+        break;
+      case "invocations":
+        this.ledger(fn).notice(replica.index, message.started, message.finished);
+        break;
+      case "joined":
+        replica.memberId = message.memberId;
         break;
       case "stats":
         replica.stats = message.stats;

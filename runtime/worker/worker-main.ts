@@ -3,6 +3,7 @@
  * of the function's consumer group. The control plane starts it with `fork` and talks to it over IPC;
  * it never runs user code in the control plane's process.
  */
+import { CrashSuspects } from "../dispatcher/crash-suspects.js";
 import { Dispatcher } from "../dispatcher/dispatcher.js";
 import { StatsRecorder } from "../dispatcher/stats.js";
 import { createKafka } from "../kafka/client.js";
@@ -10,6 +11,7 @@ import { log } from "../log.js";
 import { DEFAULT_SANDBOX_LIMITS, FunctionSandbox } from "../sandbox/function-sandbox.js";
 import { functionEnv } from "../secrets/function-env.js";
 import { startTracing, type Tracing } from "../telemetry/start-tracing.js";
+import { FlightReporter } from "./flight-reporter.js";
 import type { FromWorker, ToWorker } from "./messages.js";
 
 const STATS_INTERVAL_MS = 1_000;
@@ -25,6 +27,8 @@ let stats: StatsRecorder | undefined;
 let sandbox: FunctionSandbox | undefined;
 let tracing: Tracing | undefined;
 let stopping = false;
+/** Records the function's workers crashed with (the supervisor's crash ledger); updated when another replica crashes. */
+const suspects = new CrashSuspects();
 
 /** Ends the process so that the supervisor restarts it; nothing past an unfinished record was committed. */
 function fail(error: unknown, what: string): void {
@@ -41,6 +45,7 @@ async function start(message: Extract<ToWorker, { type: "start" }>): Promise<voi
   const recorder = new StatsRecorder();
   stats = recorder;
   const replica = message.replica ?? 0;
+  suspects.replace(message.suspects ?? []);
   // The SDK loads while the isolate builds; without tracing it is never imported.
   const tracingStarted = startTracing(message.tracing ?? null, { "faas.name": record.name, "faas.version": String(record.version), "faas.instance": String(replica) });
   sandbox = await FunctionSandbox.create({
@@ -69,6 +74,10 @@ async function start(message: Extract<ToWorker, { type: "start" }>): Promise<voi
     onCircuitChange: () => setImmediate(report),
     tracer: tracing?.tracer,
     onFatal: (error) => fail(error, "the dispatcher cannot go on; exiting so that the worker is restarted"),
+    suspects,
+    flight: new FlightReporter(send),
+    evictMembers: message.evictMembers,
+    onJoin: (memberId) => send({ type: "joined", memberId }),
   });
   const sandboxReadyAt = performance.now();
   await dispatcher.start();
@@ -107,6 +116,8 @@ process.on("message", (message: ToWorker) => {
     start(message).catch((error: unknown) => fail(error, "worker failed to start"));
   } else if (message.type === "stop") {
     void stop();
+  } else if (message.type === "suspects") {
+    suspects.replace(message.suspects);
   }
 });
 process.on("SIGTERM", () => void stop());
