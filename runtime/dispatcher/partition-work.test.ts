@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { SandboxRecord } from "../sandbox/function-sandbox.js";
+import { CrashSuspects } from "./crash-suspects.js";
 import { PartitionWork, type Dispatch, type NextOptions, type Ordering } from "./partition-work.js";
 
 const options: NextOptions = { now: 1_000, maxSize: 3, maxWaitMs: 0, invocationsAllowed: true, deadLettersAllowed: true, onePerLane: false };
@@ -211,5 +212,51 @@ describe("PartitionWork", () => {
     expect([offsets(a1), offsets(b), w.next(options)]).toEqual([[0], [2], undefined]);
     succeed(w, a1);
     expect(offsets(w.next(options))).toEqual([1]);
+  });
+});
+
+describe("PartitionWork with crash suspects", () => {
+  const suspect = (offset: number, crashes: number, maxBatch: number, alone = false) => ({ topic: "t", partition: 0, offset: String(offset), crashes, maxBatch, alone, exit: "signal SIGABRT" });
+
+  function suspectWork(suspects: ReturnType<typeof suspect>[], count: number, canDeadLetter = true): PartitionWork {
+    const w = new PartitionWork("t", 0, "partition", { suspects: new CrashSuspects(suspects), canDeadLetter });
+    w.accept(Array.from({ length: count }, (_, i) => record(i)), BigInt(count - 1), 0);
+    return w;
+  }
+
+  // As the sinks do: through markDone, which counts the suspects down.
+  const finish = (w: PartitionWork, d: Dispatch) => {
+    for (const r of d.records) w.markDone(r);
+    w.settle(d, { finished: d.records, retry: [], requeue: [] });
+  };
+
+  it("runs a suspect in an invocation no larger than its maxBatch, and its predecessors without it", () => {
+    const w = suspectWork([suspect(3, 1, 2), suspect(4, 1, 2)], 8);
+    expect(w.suspectsWaiting).toBe(2);
+    const first = w.next({ ...options, maxSize: 10 })!;
+    expect(offsets(first)).toEqual([0, 1, 2]);
+    finish(w, first);
+    const second = w.next({ ...options, maxSize: 10 })!;
+    expect(offsets(second)).toEqual([3, 4]);
+    finish(w, second);
+    expect(w.suspectsWaiting).toBe(0);
+    expect(offsets(w.next({ ...options, maxSize: 10 }))).toEqual([5, 6, 7]);
+  });
+
+  it("dead-letters a quarantined record without invoking it, with EDDY_WORKER_CRASHED and its crash count", () => {
+    const w = suspectWork([suspect(0, 4, 1, true)], 2);
+    const dispatch = w.next(options)!;
+    expect(dispatch.deadLetterOnly).toBe(true);
+    expect(offsets(dispatch)).toEqual([0]);
+    expect(dispatch.records[0]!.failedAttempts).toBe(4);
+    expect(dispatch.records[0]!.lastError).toMatchObject({ name: "EDDY_WORKER_CRASHED", retriable: false });
+    expect(dispatch.records[0]!.lastError!.message).toMatch(/crashed 4 times .* \(signal SIGABRT\)/);
+  });
+
+  it("waits for the breaker to allow dead letters, and without a dead-letter topic runs the record alone instead", () => {
+    expect(suspectWork([suspect(0, 3, 1, true)], 2).next({ ...options, deadLettersAllowed: false })).toBeUndefined();
+    const noDlt = suspectWork([suspect(0, 3, 1, true)], 2, false).next(options)!;
+    expect(noDlt.deadLetterOnly).toBe(false);
+    expect(offsets(noDlt)).toEqual([0]);
   });
 });
