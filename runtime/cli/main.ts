@@ -10,6 +10,7 @@ import { registerInvokeCommand } from "./invoke.js";
 import { registerKafkaCommands } from "./kafka.js";
 import { registerLogsCommand } from "./logs.js";
 import { registerLsCommand } from "./ls.js";
+import { registerManifestsCommand } from "./manifests.js";
 import { registerPauseCommands } from "./pause.js";
 import { registerProduceCommand } from "./produce.js";
 import { registerRedriveCommand } from "./redrive.js";
@@ -51,6 +52,7 @@ registerProduceCommand(program);
 registerSecretCommands(program);
 registerTokenCommands(program);
 registerWorkerCommand(program);
+registerManifestsCommand(program);
 registerDashboardCommand(program);
 
 program.parseAsync().catch((error: unknown) => {
