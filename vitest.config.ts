@@ -1,8 +1,10 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
     include: ["runtime/**/*.test.ts", "sdk/**/*.test.ts", "test/**/*.test.ts"],
+    // Fault tests kill brokers of a three-node cluster: `npm run test:faults` (vitest.faults.config.ts) runs them.
+    exclude: [...configDefaults.exclude, "test/faults/**"],
     globalSetup: ["test/global-setup.ts"],
     // Integration tests start real processes against one real broker; two cores do not gain from more.
     fileParallelism: false,

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { startControlPlane } from "../control/control-plane.js";
 import { EddyError } from "../eddy-error.js";
 import type { KafkaConnection } from "../kafka/client.js";
-import { startLocalBroker, stopLocalBroker } from "../kafka/local-broker.js";
+import { parseNodeCount, startLocalKafka, stopLocalKafka } from "../kafka/local-kafka.js";
 import { log } from "../log.js";
 import { bundleEntryFile } from "../sandbox/bundler.js";
 import { ensureApiToken } from "./api-token.js";
@@ -25,23 +25,33 @@ async function functionFiles(target: string): Promise<string[]> {
 export function registerStartCommand(program: Command): void {
   program
     .command("start")
-    .description("run Eddy: the local Kafka broker (unless KAFKA_BROKERS is set), the control plane and the workers")
+    .description("run Eddy: the local Kafka (unless KAFKA_BROKERS is set), the control plane and the workers")
     .option("--port <port>", "HTTP port (EDDY_PORT, default 8080)")
     .option("--host <host>", "HTTP host (EDDY_HOST, default 127.0.0.1)")
+    .option("--brokers <n>", "run the local Kafka as 1 broker or a KRaft cluster of 3 nodes (default: as the data dir ran before, else 1)")
     .option("--deploy <path>", "deploy this function file, or every function file in this folder, once started")
     .option("--otel <url>", "export traces with OTLP over HTTP to this endpoint, e.g. http://localhost:4318 (same as OTEL_EXPORTER_OTLP_ENDPOINT)")
     .option("--workers <where>", "local: fork the functions' worker processes (default); external: fork none, Kubernetes runs them as StatefulSets (EDDY_WORKERS)")
-    .action(async (options: { deploy?: string }, command: Command) => {
+    .action(async (options: { deploy?: string; brokers?: string }, command: Command) => {
       const config = configFor(command);
+      const nodes = options.brokers === undefined ? undefined : parseNodeCount("--brokers", options.brokers);
       let connection: KafkaConnection;
-      let ownBroker = false;
+      // The local nodes this process started, and so stops on exit; nodes that were running stay.
+      let ownNodes: number[] = [];
       if (config.brokers) {
+        if (nodes !== undefined) {
+          throw new EddyError(
+            "EDDY_KAFKA_NODES_INVALID",
+            `--brokers ${nodes} sizes the local Kafka, which does not run when KAFKA_BROKERS or --kafka names a cluster: drop one of them`,
+            { userError: true },
+          );
+        }
         connection = { brokers: config.brokers, sasl: config.sasl, ssl: config.ssl };
       } else {
-        const broker = await startLocalBroker({ dataDir: config.dataDir, kafkaHome: config.kafkaHome ?? undefined, onProgress: progress });
-        ownBroker = !broker.reused;
-        connection = { brokers: [broker.brokers], sasl: null, ssl: false };
-        progress(`Kafka: ${broker.brokers}${broker.reused ? " (already running)" : ""}`);
+        const kafka = await startLocalKafka({ dataDir: config.dataDir, nodes, kafkaHome: config.kafkaHome ?? undefined, onProgress: progress });
+        ownNodes = kafka.started;
+        connection = { brokers: kafka.brokers.split(","), sasl: null, ssl: false };
+        progress(`Kafka: ${kafka.brokers}${kafka.reused ? " (already running)" : ""}`);
       }
 
       const token = config.apiToken ?? (await ensureApiToken(config.dataDir));
@@ -54,7 +64,7 @@ export function registerStartCommand(program: Command): void {
         stopping = true;
         log.info({ signal }, "stopping: draining workers");
         await controlPlane.close().catch((error: unknown) => log.error({ err: error }, "error while stopping"));
-        if (ownBroker) await stopLocalBroker({ dataDir: config.dataDir });
+        await Promise.all(ownNodes.map((node) => stopLocalKafka({ dataDir: config.dataDir, node })));
         process.exit(0);
       };
       process.on("SIGINT", () => void shutdown("SIGINT"));

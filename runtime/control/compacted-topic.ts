@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Partitioners, type Admin, type Consumer, type Kafka, type Producer } from "kafkajs";
+import { replicatedTopic } from "../kafka/replication.js";
 
 const SYNC_LIMIT_MS = 30_000;
 
@@ -97,11 +98,12 @@ export class CompactedTopic {
 
 async function ensureCompactedTopic(admin: Admin, topic: string, maxMessageBytes?: number): Promise<void> {
   if ((await admin.listTopics()).includes(topic)) return;
-  const configEntries = [{ name: "cleanup.policy", value: "compact" }];
+  const { replicationFactor, configEntries: replicationEntries = [] } = await replicatedTopic(admin);
+  const configEntries = [{ name: "cleanup.policy", value: "compact" }, ...replicationEntries];
   if (maxMessageBytes !== undefined) configEntries.push({ name: "max.message.bytes", value: String(maxMessageBytes) });
   await admin.createTopics({
     waitForLeaders: true,
-    // One partition: one total order of every write.
-    topics: [{ topic, numPartitions: 1, configEntries }],
+    // One partition: one total order of every write. Three copies on a cluster of three or more brokers.
+    topics: [{ topic, numPartitions: 1, replicationFactor, configEntries }],
   });
 }

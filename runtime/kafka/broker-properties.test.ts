@@ -43,6 +43,38 @@ describe("brokerProperties", () => {
   });
 });
 
+describe("brokerProperties of a node in a local cluster of three", () => {
+  const voters = [
+    { id: 1, controllerPort: 40001 },
+    { id: 2, controllerPort: 40002 },
+    { id: 3, controllerPort: 40003 },
+  ];
+  const props = parse(brokerProperties({ port: 9093, controllerPort: 40002, logDir: "/data/kafka/node-2/data", nodeId: 2, voters }));
+
+  it("is node 2, controller and broker, in a quorum of all three nodes", () => {
+    expect(props.get("process.roles")).toBe("broker,controller");
+    expect(props.get("node.id")).toBe("2");
+    expect(props.get("controller.quorum.voters")).toBe("1@127.0.0.1:40001,2@127.0.0.1:40002,3@127.0.0.1:40003");
+    expect(props.get("listeners")).toBe("PLAINTEXT://127.0.0.1:9093,CONTROLLER://127.0.0.1:40002");
+  });
+
+  it("keeps internal topics, and topics created without a replication factor, on three nodes with two in sync", () => {
+    expect(props.get("offsets.topic.replication.factor")).toBe("3");
+    expect(props.get("transaction.state.log.replication.factor")).toBe("3");
+    expect(props.get("transaction.state.log.min.isr")).toBe("2");
+    expect(props.get("default.replication.factor")).toBe("3");
+    expect(props.get("min.insync.replicas")).toBe("2");
+    expect(props.get("num.partitions")).toBe("3");
+    expect(props.get("group.initial.rebalance.delay.ms")).toBe("0");
+  });
+
+  it("leaves a single broker's properties without the cluster's defaults", () => {
+    const single = parse(brokerProperties({ port: 9092, controllerPort: 40001, logDir: "/d" }));
+    expect(single.has("default.replication.factor")).toBe(false);
+    expect(single.has("min.insync.replicas")).toBe(false);
+  });
+});
+
 describe("escapePropertyValue", () => {
   it.each([
     ["/plain/path", "/plain/path"],

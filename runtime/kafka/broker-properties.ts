@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { topicReplication } from "./replication.js";
 
 /** The loopback address every local listener binds: the broker is never reachable from other hosts. */
 export const LOCAL_HOST = "127.0.0.1";
@@ -10,6 +11,10 @@ export interface BrokerPropertiesInput {
   controllerPort: number;
   /** Where the broker keeps its logs (the data), `<dataDir>/kafka/data`. */
   logDir: string;
+  /** This node's id: 1 unless it is one node of a local cluster. */
+  nodeId?: number;
+  /** Every node of a local cluster with its controller port, this one included; this node alone unless given. */
+  voters?: ReadonlyArray<{ id: number; controllerPort: number }>;
 }
 
 /**
@@ -31,17 +36,22 @@ export function isClusterId(value: string): boolean {
 }
 
 /**
- * The server.properties of Eddy's single-node broker: one process that is both KRaft controller and
- * broker, on loopback, with every internal topic at replication factor 1 (there is one node to hold it).
+ * The server.properties of one node of Eddy's local Kafka: one process that is both KRaft controller and
+ * broker, on loopback. Alone (no `voters`), every internal topic is at replication factor 1 (there is
+ * one node to hold it). In a local cluster every node votes in the controller quorum, and internal
+ * topics, and topics created without a replication factor, get `topicReplication(nodes)`.
  *
  * @example
  * writeFile("server.properties", brokerProperties({ port: 9092, controllerPort: 40123, logDir: "/data/kafka/data" }));
  */
 export function brokerProperties(input: BrokerPropertiesInput): string {
+  const nodeId = input.nodeId ?? 1;
+  const voters = input.voters ?? [{ id: nodeId, controllerPort: input.controllerPort }];
+  const { replicationFactor, minInsyncReplicas } = topicReplication(voters.length);
   const settings: Array<[string, string | number]> = [
     ["process.roles", "broker,controller"],
-    ["node.id", 1],
-    ["controller.quorum.voters", `1@${LOCAL_HOST}:${input.controllerPort}`],
+    ["node.id", nodeId],
+    ["controller.quorum.voters", voters.map((v) => `${v.id}@${LOCAL_HOST}:${v.controllerPort}`).join(",")],
     ["listeners", `PLAINTEXT://${LOCAL_HOST}:${input.port},CONTROLLER://${LOCAL_HOST}:${input.controllerPort}`],
     ["advertised.listeners", `PLAINTEXT://${LOCAL_HOST}:${input.port}`],
     ["controller.listener.names", "CONTROLLER"],
@@ -49,14 +59,18 @@ export function brokerProperties(input: BrokerPropertiesInput): string {
     ["inter.broker.listener.name", "PLAINTEXT"],
     ["log.dirs", input.logDir],
     ["num.partitions", 3],
-    ["offsets.topic.replication.factor", 1],
-    ["transaction.state.log.replication.factor", 1],
-    ["transaction.state.log.min.isr", 1],
-    ["share.coordinator.state.topic.replication.factor", 1],
-    ["share.coordinator.state.topic.min.isr", 1],
+    ["offsets.topic.replication.factor", replicationFactor],
+    ["transaction.state.log.replication.factor", replicationFactor],
+    ["transaction.state.log.min.isr", minInsyncReplicas],
+    ["share.coordinator.state.topic.replication.factor", replicationFactor],
+    ["share.coordinator.state.topic.min.isr", minInsyncReplicas],
     // A new consumer group starts at once instead of waiting 3 s for more members: nobody else is coming.
     ["group.initial.rebalance.delay.ms", 0],
   ];
+  if (voters.length > 1) {
+    // Topics created without a replication factor (a user's, a test's) survive a node's loss too.
+    settings.push(["default.replication.factor", replicationFactor], ["min.insync.replicas", minInsyncReplicas]);
+  }
   const lines = settings.map(([key, value]) => `${key}=${escapePropertyValue(String(value))}`);
   return `# Written by Eddy (runtime/kafka/local-broker.ts) on every start; edits are overwritten.\n${lines.join("\n")}\n`;
 }

@@ -1,26 +1,9 @@
-import { execFile } from "node:child_process";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { isEddyError } from "../eddy-error.js";
-import { brokerAnswers } from "./broker-probe.js";
-import {
-  fileSize,
-  isBrokerProcess,
-  readLogTail,
-  rotateLog,
-  spawnDetached,
-  terminate,
-} from "./broker-process.js";
-import {
-  brokerProperties,
-  clusterIdFromMetaProperties,
-  isClusterId,
-  LOCAL_HOST,
-  log4j2Properties,
-  newClusterId,
-} from "./broker-properties.js";
+import { mkdir } from "node:fs/promises";
+import { fileSize, isBrokerProcess, terminate } from "./broker-process.js";
+import { isClusterId, LOCAL_HOST, newClusterId } from "./broker-properties.js";
 import { brokerPaths, readBrokerState, withStartLock, writeBrokerState, type BrokerPaths, type BrokerState } from "./broker-state.js";
-import { brokerStartFailed, brokerTimeout } from "./errors.js";
 import { resolveKafkaJars, type KafkaJars } from "./kafka-jars.js";
+import { ensureFormatted, isPortTaken, spawnNode, waitUntilReady, writeNodeConfig } from "./node-launch.js";
 import { freePort, pickPort, portAnswers } from "./ports.js";
 import { checkJava } from "./toolchain.js";
 
@@ -44,15 +27,11 @@ export interface LocalBroker {
 }
 
 /** The port Kafka users expect; taken only when free, else the OS picks one. */
-const DEFAULT_PORT = 9092;
-const DEFAULT_START_TIMEOUT_MS = 90_000;
-const DEFAULT_STOP_TIMEOUT_MS = 30_000;
-const POLL_MS = 250;
+export const DEFAULT_PORT = 9092;
+export const DEFAULT_START_TIMEOUT_MS = 90_000;
+export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 /** A port found free can be taken by someone else before the broker binds it; so many tries, then give up. */
-const MAX_LAUNCH_ATTEMPTS = 3;
-const JVM_OPTIONS = ["-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true"];
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const MAX_LAUNCH_ATTEMPTS = 3;
 
 /**
  * Starts a single-node Kafka (KRaft) on loopback with its data in `<dataDir>/kafka`, or finds the one
@@ -136,20 +115,16 @@ async function launch(paths: BrokerPaths, previous: BrokerState | null, jars: Ka
   while (controllerPort === port) controllerPort = await freePort();
   const brokers = `${LOCAL_HOST}:${port}`;
 
-  await writeFile(paths.propertiesFile, brokerProperties({ port, controllerPort, logDir: paths.logDir }));
-  await writeFile(paths.log4jFile, log4j2Properties());
-  const logging = `-Dlog4j2.configurationFile=${paths.log4jFile}`;
-  const clusterId = await ensureFormatted(paths, previous, jars, logging, options.onProgress);
+  const logging = await writeNodeConfig(paths, { port, controllerPort, logDir: paths.logDir });
+  const wantedId = previous !== null && isClusterId(previous.clusterId) ? previous.clusterId : newClusterId();
+  const clusterId = await ensureFormatted(paths, wantedId, jars, logging, options.onProgress);
 
-  await rotateLog(paths.logFile);
-  const logOffset = await fileSize(paths.logFile);
   options.onProgress(`Starting Apache Kafka ${jars.version} on ${brokers}…`);
-  const args = [...JVM_OPTIONS, logging, "-cp", jars.classpath, "kafka.Kafka", paths.propertiesFile];
-  const broker = spawnDetached(args, paths.logFile);
+  const broker = await spawnNode(paths, jars, logging);
   const state: BrokerState = { pid: broker.pid, port, controllerPort, brokers, clusterId, version: jars.version };
   await writeBrokerState(paths, state);
   try {
-    await waitUntilReady(brokers, options.timeoutMs, paths, logOffset, broker.exitReason);
+    await waitUntilReady(brokers, options.timeoutMs, paths, broker.logOffset, broker.exitReason);
   } catch (error) {
     // Leave no half-started broker behind; broker.json keeps the cluster id and ports for the next try.
     await terminate(broker.pid, 10_000);
@@ -157,60 +132,4 @@ async function launch(paths: BrokerPaths, previous: BrokerState | null, jars: Ka
     throw error;
   }
   return { brokers, pid: broker.pid, reused: false };
-}
-
-/** Formats the log dir on first start; resolves to the cluster id the data belongs to. */
-async function ensureFormatted(
-  paths: BrokerPaths,
-  previous: BrokerState | null,
-  jars: KafkaJars,
-  logging: string,
-  onProgress: (line: string) => void,
-): Promise<string> {
-  const meta = await readFile(paths.metaFile, "utf8").catch(() => null);
-  const formattedId = meta === null ? null : clusterIdFromMetaProperties(meta);
-  if (formattedId !== null) return formattedId;
-
-  const clusterId = previous !== null && isClusterId(previous.clusterId) ? previous.clusterId : newClusterId();
-  onProgress(`Formatting ${paths.logDir} (cluster id ${clusterId})…`);
-  const args = [logging, "-cp", jars.classpath, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", paths.propertiesFile];
-  const output = await new Promise<string | null>((resolve) => {
-    execFile("java", args, { timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve(error === null ? null : `${stdout}\n${stderr}\n${error.message}`);
-    });
-  });
-  if (output !== null) {
-    const tail = output.split("\n").filter((line) => line.trim() !== "").slice(-20).join("\n");
-    throw brokerStartFailed(`formatting ${paths.logDir} failed`, "the output of kafka.tools.StorageTool format", tail);
-  }
-  return clusterId;
-}
-
-/**
- * Polls every 250 ms until the broker serves clients. Fails at once with the log's last lines if the
- * process exits, or with EDDY_BROKER_TIMEOUT after `timeoutMs`.
- */
-async function waitUntilReady(
-  brokers: string,
-  timeoutMs: number,
-  paths: BrokerPaths,
-  logOffset: number,
-  exitReason: () => string | null,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const exited = exitReason();
-    if (exited !== null) throw brokerStartFailed(exited, paths.logFile, await readLogTail(paths.logFile, logOffset));
-    if (await brokerAnswers(brokers)) return;
-    if (Date.now() >= deadline) throw brokerTimeout(`did not answer on ${brokers}`, timeoutMs, paths.logFile);
-    await sleep(POLL_MS);
-  }
-}
-
-function isPortTaken(error: unknown): boolean {
-  return (
-    isEddyError(error) &&
-    error.code === "EDDY_BROKER_START_FAILED" &&
-    /Address already in use|BindException/.test(error.message)
-  );
 }

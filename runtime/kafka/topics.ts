@@ -1,12 +1,17 @@
 import type { Admin, Kafka } from "kafkajs";
+import { replicatedTopic } from "./replication.js";
 
-/** Creates the topics that do not exist yet, with the cluster's default partitions and replication. */
+/**
+ * Creates the topics that do not exist yet, with the cluster's default partitions, and three copies
+ * (`min.insync.replicas` 2) on a cluster of three brokers or more, else one per broker.
+ */
 export async function ensureTopics(admin: Admin, topics: string[]): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = [...new Set(topics)].filter((t) => !existing.has(t));
   if (missing.length === 0) return [];
+  const replication = await replicatedTopic(admin);
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic })) });
+    await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, ...replication })) });
   } catch (error) {
     // Right after creating, waitForLeaders' metadata request can still answer UNKNOWN_TOPIC_OR_PARTITION
     // (and another instance may have created the topic first): the topic exists; wait for its leaders below.
