@@ -9,6 +9,7 @@ interface Status {
   replicas: { desired: number; ready: number; restarts?: number; nextRestartInMs?: number | null };
   lag: { total: number };
   circuit: string;
+  stuck?: { topic: string; partition: number; offset: string; attempts: number; lastError: { name: string; message: string }; waitingMs: number }[];
   crashes?: { suspects: number; quarantined: number; last: { at: string; replica: number; exit: string; inFlight: number } | null };
   stats: { processed: number; failed: number; retried: number; deadLettered: number; p50Ms: number; p99Ms: number };
   config: { topics: string[] };
@@ -36,6 +37,7 @@ export function registerGetCommand(program: Command): void {
           `topics: ${status.config.topics.join(", ")}   lag: ${status.lag.total}`,
           ...(status.scaler ? [scalerLine(status.scaler)] : []),
           ...(status.crashes?.last ? [crashLine(status.crashes)] : []),
+          ...(status.stuck ?? []).map((s) => stuckLine(status.name, s)),
           `processed ${s.processed}, failed ${s.failed}, retried ${s.retried}, dead-lettered ${s.deadLettered}, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms`,
           ...(status.redrive
             ? [
@@ -52,6 +54,12 @@ function scalerLine(scaler: NonNullable<Status["scaler"]>): string {
   const drain = scaler.drainPerReplicaPerSec === null ? "per-replica rate not measured yet" : `${scaler.drainPerReplicaPerSec}/s per replica`;
   const last = scaler.lastChange ? `; last ${scaler.lastChange.from} → ${scaler.lastChange.to} at ${scaler.lastChange.at} (${scaler.lastChange.reason})` : "";
   return `scaler ${scaler.mode}: ${scaler.arrivalPerSec}/s arriving, ${drain}${last}`;
+}
+
+/** `stuck: orders/2@1041 for 42 s (5 attempts, last Error: …): eddy dead-letter fn orders/2@1041 moves it on` */
+function stuckLine(name: string, stuck: NonNullable<Status["stuck"]>[number]): string {
+  const where = `${stuck.topic}/${stuck.partition}@${stuck.offset}`;
+  return `stuck: ${where} for ${Math.round(stuck.waitingMs / 1000)} s (${stuck.attempts} attempts, last ${stuck.lastError.name}: ${stuck.lastError.message}); if it is poison: eddy dead-letter ${name} ${where}`;
 }
 
 /** `crashes: last at 12:00:01 (replica 0, signal SIGABRT, 7 records in flight); 4 suspects, 1 quarantined` */

@@ -153,6 +153,15 @@ export const scaleHint = z.object({
   arrivalPerSec: z.number(),
 });
 
+const stuckRecord = z.object({
+  topic: z.string(),
+  partition: z.number().int(),
+  offset: z.string(),
+  attempts: z.number().int(),
+  lastError: z.object({ name: z.string(), message: z.string() }),
+  waitingMs: z.number(),
+});
+
 export const functionStatus = functionSummary.extend({
   state: z.enum(["running", "scaled-to-zero", "paused", "failing"]),
   replicas: z.object({
@@ -173,6 +182,9 @@ export const functionStatus = functionSummary.extend({
         .describe("The last worker crash blamed on records in flight (a fatal signal such as V8's out-of-memory abort; kill -9 from outside blames nothing)"),
     })
     .describe("Worker crashes caused by records (crash-loop quarantine)"),
+  stuck: z
+    .array(stuckRecord)
+    .describe("Failed records their partitions have waited behind for 3 of the breaker's open periods with no success since (an outage, or poison on a quiet partition); `eddy dead-letter` moves one on"),
   stats: z.object({ processed: z.number(), failed: z.number(), retried: z.number(), deadLettered: z.number(), p50Ms: z.number(), p99Ms: z.number() }),
   scaler: scalerStatus,
   problem: z.string().optional().describe("Why a deployed function does not run (e.g. its secrets were sealed with another key)"),
@@ -253,6 +265,24 @@ export const replayAccepted = z.object({
 export const redriveAccepted = redriveStatus.extend({ name: z.string() });
 
 export const pauseResult = functionSummary.extend({ paused: z.boolean() });
+
+export const deadLetterBody = z
+  .object({
+    topic: z.string().min(1).describe("One of the function's topics"),
+    partition: z.number().int().min(0),
+    offset: z.string().regex(/^\d{1,19}$/, "expected a record offset, decimal digits").describe("The record's offset, as a string (int64)"),
+  })
+  .strict();
+
+export const deadLetterAccepted = z.object({
+  name: z.string(),
+  topic: z.string(),
+  partition: z.number().int(),
+  offset: z.string(),
+  deadLetterTopic: z.string(),
+  message: z.string(),
+});
+
 
 export const logLine = z.object({
   at: z.string(),

@@ -1,18 +1,19 @@
 import type { Admin, Kafka } from "kafkajs";
 import { randomUUID } from "node:crypto";
 import { deadLetterTopic } from "../config/dead-letter-topic.js";
-import { consumerGroupId } from "../config/function-record.js";
+import { consumerGroupId, type FunctionRecord } from "../config/function-record.js";
 import { commitAsMember } from "../kafka/topics.js";
 import { log } from "../log.js";
 import { readGroup } from "../scaler/lag-observer.js";
 import type { Scaler } from "../scaler/scaler.js";
 import { QUARANTINE_CRASHES } from "../dispatcher/crash-suspects.js";
-import type { CrashStatus, WorkerSupervisor } from "../worker/supervisor.js";
+import type { RecordPosition, StuckRecord } from "../dispatcher/stuck-records.js";
+import type { CrashStatus, ReplicaStatus, WorkerSupervisor } from "../worker/supervisor.js";
 import type { ReplayFrom } from "./api-schemas.js";
 import type { DeployRequest, Deployer } from "./deployer.js";
 import { dryRun, type InvokeEvent } from "./dry-run.js";
 import { httpError } from "./errors.js";
-import type { FunctionService, FunctionStatus, RedriveAccepted, ReplayAccepted, ScaleHint } from "./function-service.js";
+import type { DeadLetterAccepted, FunctionService, FunctionStatus, RedriveAccepted, ReplayAccepted, ScaleHint } from "./function-service.js";
 import { describeFunction } from "./functions-routes.js";
 import { HISTORY_INTERVAL_MS, type FunctionHistory } from "./history.js";
 import type { LogBook } from "./log-book.js";
@@ -112,21 +113,7 @@ export class FunctionOperations implements FunctionService {
     const scaledToZero = replicas.desired === 0 && replicas.draining === 0;
     const state = this.isPaused(name) ? "paused" : failing ? "failing" : scaledToZero ? "scaled-to-zero" : "running";
     const redrive = this.deps.redrives.status(name);
-    const { circuitBreaker, scaling } = record.config;
-    const stateReason =
-      state === "paused"
-        ? "paused by an operator: nothing is consumed until it is resumed"
-        : problem !== undefined
-          ? problem
-          : state === "failing" && replicas.circuit === "open"
-            ? `the circuit breaker is open: ${circuitBreaker.consecutiveFailures} invocations in a row failed with no success since; consumption waits and probes again`
-            : replicas.crashes.suspects > 0
-              ? crashReason(replicas.crashes)
-              : state === "failing"
-                ? `the worker keeps exiting before it is ready (${replicas.restarts} restarts): see the logs`
-                : state === "scaled-to-zero"
-                  ? `no records for ${Math.round(scaling.scaleToZeroAfterMs / 1000)} s: no replica runs until records arrive`
-                  : undefined;
+    const stateReason = stateReasonOf(name, state, replicas, record.config, problem);
     return {
       ...describeFunction(record),
       state,
@@ -134,6 +121,7 @@ export class FunctionOperations implements FunctionService {
       lag,
       circuit: replicas.circuit,
       crashes: replicas.crashes,
+      stuck: replicas.stuck,
       stats: replicas.stats ?? NO_STATS,
       scaler: this.deps.scaler.status(name) ?? NO_SCALER,
       ...(problem ? { problem } : {}),
@@ -196,6 +184,25 @@ export class FunctionOperations implements FunctionService {
     const entry = this.deps.registry.entry(name);
     // The registry's change reaches the supervisor too; waiting here makes "paused" mean "no longer processing".
     if (entry) await this.deps.supervisor.apply(entry.record, entry.paused);
+  }
+
+  async deadLetter(name: string, position: RecordPosition): Promise<DeadLetterAccepted> {
+    const record = this.require(name);
+    const dlt = deadLetterTopic(record.config);
+    const where = `${position.topic}/${position.partition}@${position.offset}`;
+    if (dlt === null) throw httpError("EDDY_CONFLICT", `function '${name}' has deadLetter: false, so it never dead-letters; deploy it with a dead-letter topic first`);
+    if (!record.config.topics.includes(position.topic)) {
+      throw httpError("EDDY_BAD_REQUEST", `topic: '${position.topic}' is not one of function '${name}''s topics (${record.config.topics.join(", ")})`);
+    }
+    const result = await this.deps.supervisor.deadLetter(name, position);
+    if (result === "running") throw httpError("EDDY_CONFLICT", `${where} is being invoked right now; ask again once this attempt has failed`);
+    if (result === "absent") {
+      throw httpError("EDDY_NOT_FOUND", `no replica of '${name}' holds ${where} as a failed record waiting for a retry: it has finished, has not failed yet, or is not fetched (see GET /v1/functions/${name}, "stuck")`);
+    }
+    const message = `${where} goes to ${dlt} with its last error, by an operator's decision`;
+    log.warn({ function: name, ...position, deadLetterTopic: dlt }, "an operator dead-lettered a record");
+    this.logs.append(name, { at: new Date().toISOString(), level: "warn", source: "eddy", message });
+    return { name, ...position, deadLetterTopic: dlt, message };
   }
 
   async changeSecrets(name: string, change: { set?: Record<string, string>; remove?: string[] }) {
@@ -261,4 +268,27 @@ function crashReason(crashes: CrashStatus): string {
   const last = crashes.last === null ? "" : ` (last: replica ${crashes.last.replica}, ${crashes.last.exit}, ${crashes.last.inFlight} records in flight)`;
   const quarantined = crashes.quarantined > 0 ? `; ${crashes.quarantined} crashed it alone ${QUARANTINE_CRASHES} times and go to the dead-letter topic as EDDY_WORKER_CRASHED` : "";
   return `a worker crashed with records in flight${last}: ${crashes.suspects} suspects run in ever smaller invocations, one at a time, until the culprit is found${quarantined}`;
+}
+
+/** Why a partition waits behind a failed record, and how an operator moves it on. */
+function stuckReason(name: string, stuck: StuckRecord): string {
+  const where = `${stuck.topic}/${stuck.partition}@${stuck.offset}`;
+  return (
+    `${stuck.topic}/${stuck.partition} has waited ${Math.round(stuck.waitingMs / 1000)} s behind ${where} (${stuck.attempts} attempts, last ${stuck.lastError.name}: ${stuck.lastError.message}): ` +
+    `nothing has succeeded since it first failed, so Eddy treats it as an outage and keeps it rather than dead-lettering it. If it is poison, move it on with \`eddy dead-letter ${name} ${where}\``
+  );
+}
+
+/** Why the function is in its state (or what holds it back while running), most specific first; undefined when all is well. */
+function stateReasonOf(name: string, state: FunctionStatus["state"], replicas: ReplicaStatus, config: FunctionRecord["config"], problem: string | undefined): string | undefined {
+  if (state === "paused") return "paused by an operator: nothing is consumed until it is resumed";
+  if (problem !== undefined) return problem;
+  if (replicas.stuck.length > 0) return stuckReason(name, replicas.stuck[0]!);
+  if (state === "failing" && replicas.circuit === "open") {
+    return `the circuit breaker is open: ${config.circuitBreaker.consecutiveFailures} invocations in a row failed with no success since; consumption waits and probes again`;
+  }
+  if (replicas.crashes.suspects > 0) return crashReason(replicas.crashes);
+  if (state === "failing") return `the worker keeps exiting before it is ready (${replicas.restarts} restarts): see the logs`;
+  if (state === "scaled-to-zero") return `no records for ${Math.round(config.scaling.scaleToZeroAfterMs / 1000)} s: no replica runs until records arrive`;
+  return undefined;
 }

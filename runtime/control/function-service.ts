@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { FunctionRecord } from "../config/function-record.js";
-import type { functionStatus, redriveAccepted, replayAccepted, ReplayFrom, scaleHint } from "./api-schemas.js";
+import type { RecordPosition } from "../dispatcher/stuck-records.js";
+import type { deadLetterAccepted, functionStatus, redriveAccepted, replayAccepted, ReplayFrom, scaleHint } from "./api-schemas.js";
 import type { DeployRequest, DeployResult } from "./deployer.js";
 import type { DryRunResponse, InvokeEvent } from "./dry-run.js";
 import type { HistorySample, ScalingMark } from "./history.js";
@@ -11,6 +12,7 @@ export type FunctionStatus = z.output<typeof functionStatus>;
 export type ReplayAccepted = z.output<typeof replayAccepted>;
 export type RedriveAccepted = z.output<typeof redriveAccepted>;
 export type ScaleHint = z.output<typeof scaleHint>;
+export type DeadLetterAccepted = z.output<typeof deadLetterAccepted>;
 
 /**
  * What the HTTP routes ask of the control plane, and nothing more. The routes validate, call one of
@@ -35,6 +37,8 @@ export interface FunctionService {
   replay(name: string, from: ReplayFrom): Promise<ReplayAccepted>;
   redrive(name: string): Promise<RedriveAccepted>;
   setPaused(name: string, paused: boolean): Promise<void>;
+  /** An operator's decision: the failed record at `position` goes to the dead-letter topic so its partition goes on. */
+  deadLetter(name: string, position: RecordPosition): Promise<DeadLetterAccepted>;
   /** Sets or removes secrets without a new bundle: a new version (or the same, when nothing changed). */
   changeSecrets(name: string, change: { set?: Record<string, string>; remove?: string[] }): Promise<DeployResult>;
   /** The function's last hour, sampled every HISTORY_INTERVAL_MS (the dashboard's charts). */

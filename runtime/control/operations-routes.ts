@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { emptyBody, invokeBody, invokeResult, nameParams, pauseResult, redriveAccepted, replayAccepted, replayBody } from "./api-schemas.js";
+import { deadLetterAccepted, deadLetterBody, emptyBody, invokeBody, invokeResult, nameParams, pauseResult, redriveAccepted, replayAccepted, replayBody } from "./api-schemas.js";
 import type { FunctionService } from "./function-service.js";
 import { describeFunction, functionOf } from "./functions-routes.js";
 import type { RouteDoc } from "./openapi.js";
@@ -49,9 +49,21 @@ export const operationsDocs: RouteDoc[] = [
     params: nameParams,
     responses: { 200: { description: "Resumed", schema: pauseResult }, ...notFound },
   },
+  {
+    method: "post",
+    path: "/v1/functions/:name/dead-letter",
+    summary: "Move a failed record that its partition waits behind to the dead-letter topic, with its last error (an operator's decision)",
+    params: nameParams,
+    body: deadLetterBody,
+    responses: {
+      202: { description: "A replica holds the record; it is written to the dead-letter topic next and its partition goes on", schema: deadLetterAccepted },
+      409: { description: "The record is being invoked right now, or the function never dead-letters" },
+      404: { description: "No such function, or no replica holds that record as a failed record waiting" },
+    },
+  },
 ];
 
-/** Invoke (dry run), replay, redrive, pause and resume. */
+/** Invoke (dry run), replay, redrive, pause, resume and an operator's dead-letter. */
 export function operationsRoutes(service: FunctionService): Hono {
   const app = new Hono();
 
@@ -74,6 +86,13 @@ export function operationsRoutes(service: FunctionService): Hono {
     await jsonBody(c, emptyBody);
     functionOf(service, name);
     return c.json(await service.redrive(name), 202);
+  });
+
+  app.post("/:name/dead-letter", async (c) => {
+    const name = nameOf(c);
+    const { data } = await jsonBody(c, deadLetterBody);
+    functionOf(service, name);
+    return c.json(await service.deadLetter(name, data), 202);
   });
 
   for (const action of ["pause", "resume"] as const) {

@@ -30,6 +30,7 @@ export const routeScopes: Record<string, RouteNeed> = {
   "post /v1/functions/:name/replay": deployFunction,
   "post /v1/functions/:name/redrive": deployFunction,
   "post /v1/functions/:name/pause": deployFunction,
+  "post /v1/functions/:name/dead-letter": deployFunction,
   "post /v1/functions/:name/resume": deployFunction,
   "get /v1/functions/:name/logs": read,
   "get /v1/functions/:name/history": read,

@@ -18,6 +18,7 @@ import { PartitionWork } from "./partition-work.js";
 import { sleep, type RecordSink } from "./record-sink.js";
 import { Scheduler } from "./scheduler.js";
 import type { StatsRecorder } from "./stats.js";
+import { stuckAfterMs, type ForcedDeadLetter, type RecordPosition, type StuckRecord } from "./stuck-records.js";
 import { TransactionalSink } from "./transactional-sink.js";
 
 export interface DispatcherOptions {
@@ -128,6 +129,23 @@ export class Dispatcher {
   /** The replica's circuit breaker state (SPEC §5). */
   circuit(): CircuitState {
     return this.#breaker.state();
+  }
+
+  /** Failed records its partitions have waited behind for a few of the breaker's open periods (stuck-records.ts). */
+  stuckRecords(): StuckRecord[] {
+    const afterMs = stuckAfterMs(this.options.record.config.circuitBreaker.openMs);
+    const now = Date.now();
+    return [...this.#works.values()].flatMap((work) => work.stuck(now, afterMs));
+  }
+
+  /** An operator's `eddy dead-letter`: the failed record goes to the dead-letter topic with its last error, breaker or not. */
+  deadLetterNow(position: RecordPosition): ForcedDeadLetter {
+    const work = this.#works.get(keyOf(position.topic, position.partition));
+    if (work === undefined || this.#dlt === null) return "absent";
+    const result = work.forceDeadLetter(position.offset);
+    log.warn({ function: this.options.record.name, ...position, result }, "an operator asked for this record to be dead-lettered");
+    if (result === "queued") this.#scheduler.pump();
+    return result;
   }
 
   async start(): Promise<void> {

@@ -86,6 +86,7 @@ export class Invoker {
     let delayMs = 0;
     for (const { record, error } of outcome.failed) {
       record.failedAttempts += 1;
+      record.firstFailedAt ??= Date.now();
       record.evidenceMark ??= markOf(record);
       record.lastError = error;
       const decision = decideAfterFailure({

@@ -72,6 +72,12 @@ export class OffsetTracker {
     return true;
   }
 
+  /** Whether a received record has not finished yet. */
+  isPending(offset: bigint): boolean {
+    const index = this.#find(offset);
+    return index >= 0 && !this.#entries[index]!.done;
+  }
+
   /**
    * The offset to commit: every record below it has finished. Undefined before anything was
    * received (there is nothing this tracker knows to be finished).

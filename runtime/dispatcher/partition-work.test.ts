@@ -260,3 +260,41 @@ describe("PartitionWork with crash suspects", () => {
     expect(offsets(noDlt)).toEqual([0]);
   });
 });
+
+describe("PartitionWork: stuck records and an operator's dead-letter", () => {
+  const failOnce = (w: PartitionWork, d: Dispatch, at: number) => {
+    for (const r of d.records) {
+      r.failedAttempts += 1;
+      r.firstFailedAt ??= at;
+      r.lastError = { name: "DownstreamError", message: "503", retriable: true };
+    }
+    w.settle(d, { finished: [], retry: [{ records: d.records, dueAt: at + 60_000, deadLetterOnly: false }], requeue: [] });
+  };
+
+  it("reports a failed record waiting longer than the threshold, and not before", () => {
+    const w = work("partition", ["a", "b"]);
+    failOnce(w, w.next({ ...options, maxSize: 1 })!, 1_000);
+    expect(w.stuck(1_500, 1_000)).toEqual([]);
+    expect(w.stuck(2_500, 1_000)).toEqual([{ topic: "t", partition: 0, offset: "0", attempts: 1, lastError: { name: "DownstreamError", message: "503" }, waitingMs: 1_500 }]);
+  });
+
+  it("dead-letters a forced record at the next dispatch even while the breaker allows nothing, and then the partition goes on", () => {
+    const w = work("partition", ["a", "b"]);
+    failOnce(w, w.next({ ...options, maxSize: 1 })!, 1_000);
+    expect(w.forceDeadLetter("1")).toBe("absent");
+    expect(w.forceDeadLetter("0")).toBe("queued");
+    const closed = { ...options, invocationsAllowed: false, deadLettersAllowed: false };
+    const forced = w.next(closed)!;
+    expect(forced).toMatchObject({ deadLetterOnly: true, fromRetry: true });
+    expect(offsets(forced)).toEqual([0]);
+    expect(forced.records[0]!.lastError?.name).toBe("DownstreamError");
+    succeed(w, forced);
+    expect(offsets(w.next(options))).toEqual([1]);
+  });
+
+  it("says a record in an invocation right now is running", () => {
+    const w = work("partition", ["a"]);
+    w.next(options);
+    expect(w.forceDeadLetter("0")).toBe("running");
+  });
+});

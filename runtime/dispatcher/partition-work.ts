@@ -1,6 +1,7 @@
 import type { SandboxRecord, SerializedError } from "../sandbox/function-sandbox.js";
 import { isQuarantined, workerCrashedError, type CrashSuspect, type CrashSuspects } from "./crash-suspects.js";
 import { OffsetTracker } from "./offset-tracker.js";
+import { stuckRecord, type ForcedDeadLetter, type StuckRecord } from "./stuck-records.js";
 
 /** SPEC §3 `ordering`. */
 export type Ordering = "partition" | "key" | "none";
@@ -22,6 +23,8 @@ export interface PendingRecord {
    * caused by others, so that it cannot slip back into a shared invocation and cut that short too.
    */
   solo?: boolean;
+  /** Date.now() at its first failure: how long its lane has waited behind it. */
+  firstFailedAt?: number;
   /** It was in flight when a worker of the function crashed: it runs in small invocations, one at a time (crash-suspects.ts). */
   crash?: CrashSuspect;
 }
@@ -75,6 +78,8 @@ interface RetryGroup {
   records: PendingRecord[];
   dueAt: number;
   deadLetterOnly: boolean;
+  /** An operator asked for it to be dead-lettered (`eddy dead-letter`): written even while the breaker is open. */
+  forced?: boolean;
 }
 
 /**
@@ -338,13 +343,44 @@ export class PartitionWork {
     this.#busyLanes.clear();
   }
 
+  /** Failed records waiting (for a retry, or for the breaker to allow dead letters) longer than `afterMs`, oldest first. */
+  stuck(now: number, afterMs: number): StuckRecord[] {
+    const stuck: StuckRecord[] = [];
+    for (const group of this.#retries) {
+      for (const r of group.records) {
+        if (r.firstFailedAt === undefined || now - r.firstFailedAt < afterMs) continue;
+        stuck.push(stuckRecord({ topic: this.topic, partition: this.partition, offset: r.record.offset }, r.failedAttempts, r.lastError, now - r.firstFailedAt));
+      }
+    }
+    return stuck.sort((a, b) => b.waitingMs - a.waitingMs);
+  }
+
+  /**
+   * An operator's decision: the failed record at `offset` goes to the dead-letter topic with its last
+   * error at the next dispatch, breaker or not, so that its partition goes on.
+   */
+  forceDeadLetter(offset: string): ForcedDeadLetter {
+    for (let i = 0; i < this.#retries.length; i += 1) {
+      const group = this.#retries[i]!;
+      const index = group.records.findIndex((r) => r.record.offset === offset);
+      if (index < 0) continue;
+      const [record] = group.records.splice(index, 1);
+      if (group.records.length === 0) this.#retries.splice(i, 1);
+      this.#retries.push({ records: [record!], dueAt: 0, deadLetterOnly: true, forced: true });
+      return "queued";
+    }
+    // Not waiting: it may be in an invocation right now (its lane is busy) or not be here at all.
+    const running = this.#queue.every((r) => r === undefined || r.record.offset !== offset) && this.tracker.isPending(BigInt(offset));
+    return running ? "running" : "absent";
+  }
+
   #dueRetry(options: NextOptions): Dispatch | undefined {
     let index = -1;
     for (let i = 0; i < this.#retries.length; i += 1) {
       const group = this.#retries[i]!;
       if (group.dueAt > options.now) continue;
       if (group.records.some((r) => this.#retryLanesRunning.has(r.lane))) continue;
-      const allowed = group.deadLetterOnly ? options.deadLettersAllowed : options.invocationsAllowed;
+      const allowed = group.forced === true || (group.deadLetterOnly ? options.deadLettersAllowed : options.invocationsAllowed);
       if (allowed && (index < 0 || group.dueAt < this.#retries[index]!.dueAt)) index = i;
     }
     if (index < 0) return undefined;

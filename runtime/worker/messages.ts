@@ -2,6 +2,7 @@ import type { FunctionRecord } from "../config/function-record.js";
 import type { TracingSettings } from "../config/tracing-config.js";
 import type { CircuitState } from "../dispatcher/circuit-breaker.js";
 import type { CrashSuspect } from "../dispatcher/crash-suspects.js";
+import type { ForcedDeadLetter, RecordPosition, StuckRecord } from "../dispatcher/stuck-records.js";
 import type { DispatchStats } from "../dispatcher/stats.js";
 import type { KafkaConnection } from "../kafka/client.js";
 
@@ -30,7 +31,9 @@ export type ToWorker =
     }
   | { type: "stop" }
   /** The function's crash suspects changed (another replica crashed). */
-  | { type: "suspects"; suspects: CrashSuspect[] };
+  | { type: "suspects"; suspects: CrashSuspect[] }
+  /** An operator's `eddy dead-letter`: answered with "dead-letter-result" and the same id. */
+  | { type: "dead-letter"; requestId: number; position: RecordPosition };
 
 /** An invocation about to enter the isolate: its id in this worker and its records' offsets as inclusive ranges. */
 export interface InvocationNotice {
@@ -47,6 +50,7 @@ export type FromWorker =
   | { type: "invocations"; started?: InvocationNotice[]; finished?: number[] }
   /** The replica's consumer joined its group as this member. */
   | { type: "joined"; memberId: string }
-  | { type: "stats"; stats: DispatchStats; circuit: CircuitState }
+  | { type: "stats"; stats: DispatchStats; circuit: CircuitState; stuck?: StuckRecord[] }
+  | { type: "dead-letter-result"; requestId: number; result: ForcedDeadLetter }
   | { type: "function-log"; level: "debug" | "info" | "warn" | "error"; message: string; at: string; traceId?: string; spanId?: string }
   | { type: "fatal"; message: string };

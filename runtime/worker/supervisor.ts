@@ -9,6 +9,7 @@ import { log, writeLogLine } from "../log.js";
 import { isAlive } from "../sandbox/child-once.js";
 import type { CircuitState, FromWorker, ToWorker } from "./messages.js";
 import { isQuarantined } from "../dispatcher/crash-suspects.js";
+import type { ForcedDeadLetter, RecordPosition, StuckRecord } from "../dispatcher/stuck-records.js";
 import { CrashLedger, isRecordCrash } from "./crash-ledger.js";
 import { crashStep, restartDelayMs } from "./restart-backoff.js";
 import { NO_STATS, sumStats, worstCircuit } from "./replica-stats.js";
@@ -16,6 +17,8 @@ import { NO_STATS, sumStats, worstCircuit } from "./replica-stats.js";
 const WORKER_MAIN = fileURLToPath(new URL("./worker-main.js", import.meta.url));
 /** How long a worker process started ahead of a deploy waits to be taken once the deploy stored its version. */
 const SPARE_GRACE_MS = 3_000;
+/** How long a worker has to answer an operator's dead-letter request before it counts as not holding the record. */
+const DEAD_LETTER_ANSWER_MS = 5_000;
 
 export interface SupervisorOptions {
   kafka: KafkaConnection;
@@ -58,6 +61,8 @@ export interface ReplicaStatus {
   paused: boolean;
   /** Worker crashes blamed on records in flight (crash-ledger.ts). */
   crashes: CrashStatus;
+  /** Failed records partitions have waited behind for a few open periods (stuck-records.ts), longest first. */
+  stuck: StuckRecord[];
 }
 
 export interface CrashStatus {
@@ -76,6 +81,7 @@ interface Replica {
   ready: boolean;
   stats: DispatchStats | null;
   circuit: CircuitState;
+  stuck: StuckRecord[];
   restarts: number;
   /** Its place in the current crash loop (restart-backoff.ts). */
   crashStep: number;
@@ -122,6 +128,9 @@ export class WorkerSupervisor {
   private readonly ledgers = new Map<string, CrashLedger>();
   /** Per function, the last crash blamed on records. */
   private readonly lastCrash = new Map<string, CrashStatus["last"]>();
+  /** Answers awaited from workers to `deadLetter`, by request id. */
+  private readonly deadLetterAnswers = new Map<number, (result: ForcedDeadLetter) => void>();
+  private nextRequestId = 1;
   /** A worker process forked ahead of need (see prewarm), not yet running any function. */
   private spare: ChildProcess | undefined;
   private spareTimer: NodeJS.Timeout | undefined;
@@ -291,7 +300,33 @@ export class WorkerSupervisor {
       circuit: worstCircuit(live.map((r) => r.circuit)),
       paused,
       crashes: this.crashStatus(name),
+      stuck: live.flatMap((r) => r.stuck).sort((a, b) => b.waitingMs - a.waitingMs),
     };
+  }
+
+  /**
+   * An operator's `eddy dead-letter`: asks every running replica of the function for the failed
+   * record at `position`; "queued" when one will write it to the dead-letter topic next.
+   */
+  async deadLetter(name: string, position: RecordPosition): Promise<ForcedDeadLetter> {
+    const live = [...(this.replicas.get(name)?.values() ?? [])].filter((r) => r.ready && r.child.connected);
+    const answers = await Promise.all(
+      live.map(
+        (replica) =>
+          new Promise<ForcedDeadLetter>((resolve) => {
+            const requestId = this.nextRequestId++;
+            const timer = setTimeout(() => settle("absent"), DEAD_LETTER_ANSWER_MS);
+            const settle = (result: ForcedDeadLetter) => {
+              clearTimeout(timer);
+              this.deadLetterAnswers.delete(requestId);
+              resolve(result);
+            };
+            this.deadLetterAnswers.set(requestId, settle);
+            this.sendTo(replica.child, { type: "dead-letter", requestId, position });
+          }),
+      ),
+    );
+    return answers.includes("queued") ? "queued" : answers.includes("running") ? "running" : "absent";
   }
 
   private crashStatus(name: string): CrashStatus {
@@ -324,7 +359,7 @@ export class WorkerSupervisor {
     });
     // "close" comes after the IPC channel has delivered everything, the final stats included.
     const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
-    const replica: Replica = { index, record, child, ready: false, stats: null, circuit: "closed", restarts, crashStep: step, stopping: false, exited };
+    const replica: Replica = { index, record, child, ready: false, stats: null, circuit: "closed", stuck: [], restarts, crashStep: step, stopping: false, exited };
     const replicas = this.replicas.get(record.name) ?? new Map<number, Replica>();
     replicas.set(index, replica);
     this.replicas.set(record.name, replicas);
@@ -403,6 +438,10 @@ export class WorkerSupervisor {
       case "stats":
         replica.stats = message.stats;
         replica.circuit = message.circuit;
+        replica.stuck = message.stuck ?? [];
+        break;
+      case "dead-letter-result":
+        this.deadLetterAnswers.get(message.requestId)?.(message.result);
         break;
       case "function-log":
         log[message.level]({ function: fn, source: "function", trace_id: message.traceId, span_id: message.spanId }, message.message);

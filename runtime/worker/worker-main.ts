@@ -89,7 +89,8 @@ async function start(message: Extract<ToWorker, { type: "start" }>): Promise<voi
 }
 
 function statsMessage(): FromWorker {
-  return { type: "stats", stats: stats!.snapshot(), circuit: dispatcher?.circuit() ?? "closed" };
+  const stuck = dispatcher?.stuckRecords() ?? [];
+  return { type: "stats", stats: stats!.snapshot(), circuit: dispatcher?.circuit() ?? "closed", ...(stuck.length > 0 && { stuck }) };
 }
 
 /**
@@ -118,6 +119,8 @@ process.on("message", (message: ToWorker) => {
     void stop();
   } else if (message.type === "suspects") {
     suspects.replace(message.suspects);
+  } else if (message.type === "dead-letter") {
+    send({ type: "dead-letter-result", requestId: message.requestId, result: dispatcher?.deadLetterNow(message.position) ?? "absent" });
   }
 });
 process.on("SIGTERM", () => void stop());
