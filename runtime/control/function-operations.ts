@@ -106,8 +106,9 @@ export class FunctionOperations implements FunctionService {
   async status(name: string): Promise<FunctionStatus> {
     const record = this.require(name);
     const replicas = this.deps.supervisor.status(name);
-    const lag = await this.lag(name);
-    const problem = this.deps.problem(name);
+    const kafka = this.deps.scaler.kafkaProblem(name);
+    const lag = await this.lag(name, kafka !== null);
+    const problem = this.deps.problem(name) ?? (kafka === null ? undefined : kafkaReason(kafka));
     const failing = problem !== undefined || (replicas.restarts > 0 && replicas.ready === 0) || replicas.circuit === "open";
     // Scaled to zero once the last replica has drained and exited, not when it was told to stop.
     const scaledToZero = replicas.desired === 0 && replicas.draining === 0;
@@ -138,10 +139,12 @@ export class FunctionOperations implements FunctionService {
   }
 
   /** The group's lag: the scaler's latest reading when it is fresh, else read now. */
-  private async lag(name: string): Promise<FunctionStatus["lag"]> {
+  /** With Kafka unreachable, the last reading (or none) rather than a read that would wait out the client's retries. */
+  private async lag(name: string, kafkaUnreachable = false): Promise<FunctionStatus["lag"]> {
     const record = this.require(name);
-    const reading =
-      this.deps.scaler.latest(name) ?? (await readGroup(this.deps.admin, consumerGroupId(this.deps.topicPrefix, name), record.config.topics, record.config.startFrom));
+    const { scaler, admin, topicPrefix } = this.deps;
+    const reading = scaler.latest(name) ?? (kafkaUnreachable ? scaler.lastReading(name) : await readGroup(admin, consumerGroupId(topicPrefix, name), record.config.topics, record.config.startFrom));
+    if (reading === null) return { total: 0, partitions: [] };
     return { total: reading.sample.lag, partitions: reading.partitions.map(({ topic, partition, lag }) => ({ topic, partition, lag })) };
   }
 
@@ -291,4 +294,9 @@ function stateReasonOf(name: string, state: FunctionStatus["state"], replicas: R
   if (state === "failing") return `the worker keeps exiting before it is ready (${replicas.restarts} restarts): see the logs`;
   if (state === "scaled-to-zero") return `no records for ${Math.round(config.scaling.scaleToZeroAfterMs / 1000)} s: no replica runs until records arrive`;
   return undefined;
+}
+
+/** Why a function fails while its consumer group cannot be read from Kafka. */
+function kafkaReason(kafka: { message: string; sinceMs: number }): string {
+  return `Kafka cannot be reached (for ${Math.round(kafka.sinceMs / 1000)} s: ${kafka.message}): the workers keep their place, nothing is committed or dead-lettered, and they go on by themselves when the brokers answer again`;
 }

@@ -46,6 +46,10 @@ interface FunctionScaling {
   timer?: NodeJS.Timeout;
   /** Whether the last read failed, so that a long Kafka outage logs once, not every poll. */
   failing: boolean;
+  /** Why the last read failed, and since when reads have failed. */
+  readError?: { message: string; since: number };
+  /** Date.now() when the read in progress began (kafkajs retries a broker that does not answer for a while). */
+  readingSince?: number;
 }
 
 function policyOf(record: FunctionRecord, partitions: number): ScalingPolicy {
@@ -122,6 +126,25 @@ export class Scaler {
     return Date.now() - state.reading.sample.at <= 2 * record.config.scaling.pollIntervalMs + 500 ? state.reading : null;
   }
 
+  /**
+   * Why the function's group cannot be read from Kafka (the broker is down or unreachable), or null:
+   * the last read failed, or the read in progress has not answered for two polls.
+   */
+  kafkaProblem(name: string): { message: string; sinceMs: number } | null {
+    const state = this.functions.get(name);
+    const record = this.options.record(name);
+    if (!state || !record) return null;
+    const now = Date.now();
+    if (state.readError) return { message: state.readError.message, sinceMs: now - state.readError.since };
+    const stalled = state.readingSince !== undefined && now - state.readingSince > 2 * record.config.scaling.pollIntervalMs + 500;
+    return stalled ? { message: `reading the group's offsets has not answered for ${Math.round((now - state.readingSince!) / 1000)} s`, sinceMs: now - state.readingSince! } : null;
+  }
+
+  /** The last reading of the function's group, however old (what status shows while Kafka cannot be read). */
+  lastReading(name: string): GroupReading | null {
+    return this.functions.get(name)?.reading ?? null;
+  }
+
   /** The replica count the decider wants now (what KEDA's metrics-api scaler reads, SPEC §7). */
   desired(name: string): number {
     return this.functions.get(name)?.memory.desired ?? 0;
@@ -142,14 +165,19 @@ export class Scaler {
     if (!record) return;
     const { supervisor, admin, topicPrefix } = this.options;
     let reading: GroupReading;
+    state.readingSince = Date.now();
     try {
       reading = await readGroup(admin, consumerGroupId(topicPrefix, name), record.config.topics, record.config.startFrom);
     } catch (error) {
       if (!state.failing) log.warn({ err: error, function: name }, "scaler: could not read the group's offsets; keeping the replica count");
       state.failing = true;
+      state.readError = { message: error instanceof Error ? error.message : String(error), since: state.readError?.since ?? state.readingSince };
       return;
+    } finally {
+      state.readingSince = undefined;
     }
     state.failing = false;
+    state.readError = undefined;
     if (this.functions.get(name) !== state) return;
     const replicas = supervisor.status(name);
     state.reading = reading;
