@@ -1,4 +1,5 @@
 import { FunctionHistory, HISTORY_INTERVAL_MS } from "./history.js";
+import { MissingTopicGuard } from "./missing-topics.js";
 import { startTracing } from "../telemetry/start-tracing.js";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
@@ -61,11 +62,13 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
   const deployer = new Deployer(registry, kafka, admin, config.topicPrefix, secretKey, () => supervisor.prewarm());
   keepInspectorWarm();
   const redrives = new Redrives({ admin, kafka: kafkaConnection, topicPrefix: config.topicPrefix, logLevel: config.logLevel, logs, secretKey, tracing: config.tracing });
+  const missingTopics = new MissingTopicGuard({ admin, kafka, supervisor, topicPrefix: config.topicPrefix, logs, record: (name) => registry.get(name) });
   const scaler = new Scaler({
     admin,
     supervisor,
     topicPrefix: config.topicPrefix,
     record: (name) => registry.get(name),
+    onMissingTopics: (name, topics) => missingTopics.onMissing(name, topics),
     onChange: (name, change) => {
       logs.append(name, { at: change.at, level: "info", source: "eddy", message: `scaled ${change.from} → ${change.to}: ${change.reason}` });
       history.decision(name, change);

@@ -5,7 +5,7 @@ import { consumerGroupId, type FunctionRecord } from "../config/function-record.
 import { commitAsMember } from "../kafka/topics.js";
 import { log } from "../log.js";
 import { readGroup } from "../scaler/lag-observer.js";
-import type { Scaler } from "../scaler/scaler.js";
+import type { KafkaProblem, Scaler } from "../scaler/scaler.js";
 import { QUARANTINE_CRASHES } from "../dispatcher/crash-suspects.js";
 import type { RecordPosition, StuckRecord } from "../dispatcher/stuck-records.js";
 import type { CrashStatus, ReplicaStatus, WorkerSupervisor } from "../worker/supervisor.js";
@@ -297,6 +297,9 @@ function stateReasonOf(name: string, state: FunctionStatus["state"], replicas: R
 }
 
 /** Why a function fails while its consumer group cannot be read from Kafka. */
-function kafkaReason(kafka: { message: string; sinceMs: number }): string {
+function kafkaReason(kafka: KafkaProblem & { sinceMs: number }): string {
+  if (kafka.kind === "missing-topic") {
+    return `${kafka.message} (for ${Math.round(kafka.sinceMs / 1000)} s; deleted while the function ran?): create it again, or redeploy the function with topics that exist; its workers wait and go on by themselves once it is back`;
+  }
   return `Kafka cannot be reached (for ${Math.round(kafka.sinceMs / 1000)} s: ${kafka.message}): the workers keep their place, nothing is committed or dead-lettered, and they go on by themselves when the brokers answer again`;
 }

@@ -70,14 +70,21 @@ export class Dispatcher {
   readonly #retiring = new Map<string, PartitionWork>();
   readonly #dlt: string | null;
   #stopping = false;
+  /** start() in progress or done: stop() lets a join in flight finish before leaving (see stop). */
+  #started: Promise<void> | undefined;
+  readonly #sessionTimeoutMs: number;
 
   constructor(private readonly options: DispatcherOptions) {
     const { record, kafka, groupId } = options;
     const { config } = record;
     // Invocations no longer hold up heartbeats, but the session still outlasts the longest one (SPEC §3 timeoutMs).
     const sessionTimeout = Math.max(10_000, config.timeoutMs + 5_000);
+    this.#sessionTimeoutMs = sessionTimeout;
     this.#consumer = kafka.consumer({
       groupId,
+      // A topic deleted under the function must not come back empty by a metadata request of ours
+      // (the broker's auto.create.topics.enable is on by default): it is reported in the status instead.
+      allowAutoTopicCreation: false,
       sessionTimeout,
       rebalanceTimeout: sessionTimeout,
       heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 4)),
@@ -148,7 +155,12 @@ export class Dispatcher {
     return result;
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  async #start(): Promise<void> {
     const { config } = this.options.record;
     const consumer = this.#consumer;
     // Side by side, all before joining: the dead-letter topic exists before anything is dead-lettered,
@@ -187,6 +199,11 @@ export class Dispatcher {
     await Promise.race([this.#scheduler.whenIdle(), sleep(timeoutMs + 2_000)]);
     await Promise.race([this.#sink.flush(), sleep(FLUSH_TIMEOUT_MS)]).catch(() => undefined);
     for (const work of this.#works.values()) work.revoke();
+    // Stopped while start() still joins (its control plane killed, a redeploy right after a spawn): kafkajs'
+    // disconnect sends LeaveGroup only once its runner has joined, yet the JoinGroup already sent makes the
+    // broker keep a member that never heartbeats, and the group's next rebalance waits out its session
+    // (up to timeoutMs + 5 s). So a join in flight finishes first (at most a session), then the replica leaves.
+    await Promise.race([this.#started?.catch(() => undefined), sleep(this.#sessionTimeoutMs)]);
     await this.#consumer.disconnect().catch((error: unknown) => log.warn({ err: error }, "leaving the consumer group failed"));
     this.#removeRejoinHook?.();
     await this.#sink.stop().catch((error: unknown) => log.warn({ err: error }, "closing the producer failed"));

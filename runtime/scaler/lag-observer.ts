@@ -46,3 +46,9 @@ export async function readGroup(
     partitions,
   };
 }
+
+/** Which of `topics` the cluster does not have (asked when a read failed: a deleted topic is told from an unreachable broker). */
+export async function missingTopics(admin: Admin, topics: string[]): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  return topics.filter((topic) => !existing.has(topic));
+}

@@ -3,7 +3,7 @@ import { consumerGroupId, type FunctionRecord } from "../config/function-record.
 import { log } from "../log.js";
 import { initialReplicas, type WorkerSupervisor } from "../worker/supervisor.js";
 import { decide, initialMemory, type DeciderMemory, type ScalerMode, type ScalingPolicy } from "./decider.js";
-import { readGroup, type GroupReading } from "./lag-observer.js";
+import { missingTopics, readGroup, type GroupReading } from "./lag-observer.js";
 import type { LoadSample } from "./load-sample.js";
 
 /** The last change of a function's replica count (SPEC §7 `scaler.lastChange`). */
@@ -33,6 +33,14 @@ export interface ScalerOptions {
   record: (name: string) => FunctionRecord | undefined;
   /** A decision that changed the count, for the function's log. */
   onChange?: (name: string, change: ScalingChange) => void;
+  /** Topics of the function do not exist (deleted while it ran); told at every poll while they are missing. */
+  onMissingTopics?: (name: string, topics: string[]) => void;
+}
+
+/** Why a function's group cannot be read: the brokers do not answer, or a topic of the function is gone. */
+export interface KafkaProblem {
+  kind: "unreachable" | "missing-topic";
+  message: string;
 }
 
 interface FunctionScaling {
@@ -47,7 +55,7 @@ interface FunctionScaling {
   /** Whether the last read failed, so that a long Kafka outage logs once, not every poll. */
   failing: boolean;
   /** Why the last read failed, and since when reads have failed. */
-  readError?: { message: string; since: number };
+  readError?: KafkaProblem & { since: number };
   /** Date.now() when the read in progress began (kafkajs retries a broker that does not answer for a while). */
   readingSince?: number;
 }
@@ -130,14 +138,15 @@ export class Scaler {
    * Why the function's group cannot be read from Kafka (the broker is down or unreachable), or null:
    * the last read failed, or the read in progress has not answered for two polls.
    */
-  kafkaProblem(name: string): { message: string; sinceMs: number } | null {
+  kafkaProblem(name: string): (KafkaProblem & { sinceMs: number }) | null {
     const state = this.functions.get(name);
     const record = this.options.record(name);
     if (!state || !record) return null;
     const now = Date.now();
-    if (state.readError) return { message: state.readError.message, sinceMs: now - state.readError.since };
+    if (state.readError) return { kind: state.readError.kind, message: state.readError.message, sinceMs: now - state.readError.since };
     const stalled = state.readingSince !== undefined && now - state.readingSince > 2 * record.config.scaling.pollIntervalMs + 500;
-    return stalled ? { message: `reading the group's offsets has not answered for ${Math.round((now - state.readingSince!) / 1000)} s`, sinceMs: now - state.readingSince! } : null;
+    if (!stalled) return null;
+    return { kind: "unreachable", message: `reading the group's offsets has not answered for ${Math.round((now - state.readingSince!) / 1000)} s`, sinceMs: now - state.readingSince! };
   }
 
   /** The last reading of the function's group, however old (what status shows while Kafka cannot be read). */
@@ -169,9 +178,18 @@ export class Scaler {
     try {
       reading = await readGroup(admin, consumerGroupId(topicPrefix, name), record.config.topics, record.config.startFrom);
     } catch (error) {
-      if (!state.failing) log.warn({ err: error, function: name }, "scaler: could not read the group's offsets; keeping the replica count");
+      // A topic deleted under the function reads as an error too: say which, not "unreachable".
+      const missing = await missingTopics(admin, record.config.topics).catch(() => []);
+      const problem: KafkaProblem =
+        missing.length > 0
+          ? { kind: "missing-topic", message: missing.map((topic) => `topic '${topic}' does not exist`).join(", ") }
+          : { kind: "unreachable", message: error instanceof Error ? error.message : String(error) };
+      if (!state.failing || state.readError?.message !== problem.message) {
+        log.warn({ err: error, function: name }, `scaler: could not read the group's offsets (${problem.message}); keeping the replica count`);
+      }
       state.failing = true;
-      state.readError = { message: error instanceof Error ? error.message : String(error), since: state.readError?.since ?? state.readingSince };
+      state.readError = { ...problem, since: state.readError?.since ?? state.readingSince };
+      if (missing.length > 0) this.options.onMissingTopics?.(name, missing);
       return;
     } finally {
       state.readingSince = undefined;
