@@ -37,19 +37,20 @@ const positionKey = (topic: string, partition: number, offset: string) => `${top
  */
 export class CrashLedger {
   /** Per replica index, its invocations in flight by id. */
-  readonly #inFlight = new Map<number, Map<number, { topic: string; partition: number; offsets: string[] }>>();
+  readonly #inFlight = new Map<number, Map<number, InvocationNotice>>();
   readonly #suspects = new Map<string, CrashSuspect>();
 
   /** A worker's notice: these invocations started, those finished (their records are cleared: they ran without a crash). */
   notice(replica: number, started: readonly InvocationNotice[] = [], finished: readonly number[] = []): void {
     const flights = this.#inFlight.get(replica) ?? new Map();
     this.#inFlight.set(replica, flights);
-    for (const notice of started) flights.set(notice.id, { topic: notice.topic, partition: notice.partition, offsets: expandRanges(notice.ranges) });
+    // Kept as ranges: offsets are spelled out only after a crash, not for every invocation.
+    for (const notice of started) flights.set(notice.id, notice);
     for (const id of finished) {
       const flight = flights.get(id);
       flights.delete(id);
       if (flight === undefined || this.#suspects.size === 0) continue;
-      for (const offset of flight.offsets) this.#suspects.delete(positionKey(flight.topic, flight.partition, offset));
+      for (const offset of expandRanges(flight.ranges)) this.#suspects.delete(positionKey(flight.topic, flight.partition, offset));
     }
   }
 
@@ -60,7 +61,7 @@ export class CrashLedger {
 
   /** The replica's worker crashed (isRecordCrash): every record it had in flight becomes (more of) a suspect. */
   crashed(replica: number, exit: string): CrashBlame {
-    const flights = [...(this.#inFlight.get(replica)?.values() ?? [])];
+    const flights = [...(this.#inFlight.get(replica)?.values() ?? [])].map((f) => ({ topic: f.topic, partition: f.partition, offsets: expandRanges(f.ranges) }));
     this.#inFlight.delete(replica);
     const records = flights.reduce((sum, f) => sum + f.offsets.length, 0);
     let bisecting = false;
