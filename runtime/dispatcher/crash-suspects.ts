@@ -72,6 +72,6 @@ export class CrashSuspects {
  */
 export interface FlightLog {
   /** Before the invocation enters the isolate; returns the id to finish it with. */
-  started(topic: string, partition: number, offsets: readonly string[]): number;
+  started(topic: string, partition: number, offsets: readonly bigint[]): number;
   finished(id: number): void;
 }

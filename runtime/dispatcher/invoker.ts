@@ -59,7 +59,7 @@ export class Invoker {
     const { tracer } = this.options;
     const span = tracer && new InvocationSpan(tracer, this.#identity, inputs, dispatch.attempt);
     const flight = this.options.flight;
-    const flightId = flight?.started(dispatch.work.topic, dispatch.work.partition, inputs.map((r) => r.offset));
+    const flightId = flight?.started(dispatch.work.topic, dispatch.work.partition, records.map((r) => r.offset));
     let result: Awaited<ReturnType<FunctionSandbox["invoke"]>>;
     try {
       result = await sandbox.invoke(inputs, { attempt: dispatch.attempt, timeoutMs: fn.config.timeoutMs, stopOnFailure: true, order: this.#order, trace: span });
@@ -153,7 +153,7 @@ export class Invoker {
     // A quarantined record is dead-lettered, not invoked: the crash ledger learns it is done as if an invocation had finished.
     const suspects = records.filter((r) => r.crash !== undefined);
     const flight = this.options.flight;
-    if (flight !== undefined && suspects.length > 0) flight.finished(flight.started(work.topic, work.partition, suspects.map((r) => r.record.offset)));
+    if (flight !== undefined && suspects.length > 0) flight.finished(flight.started(work.topic, work.partition, suspects.map((r) => r.offset)));
     this.options.stats.add({ deadLettered: records.length });
     this.#logDeadLettered(records);
     return { finished: records, retry: [], requeue: [] };

@@ -69,8 +69,9 @@ describe("isRecordCrash", () => {
 
 describe("offset ranges", () => {
   it("packs contiguous offsets into pairs, in order, and unpacks them again", () => {
-    const offsets = ["7", "3", "4", "5", "10"];
+    const offsets = [7n, 3n, 4n, 5n, 10n];
     expect(toRanges(offsets)).toEqual([["3", "5"], ["7", "7"], ["10", "10"]]);
     expect(expandRanges(toRanges(offsets))).toEqual(["3", "4", "5", "7", "10"]);
+    expect(toRanges([100n, 101n, 102n])).toEqual([["100", "102"]]);
   });
 });

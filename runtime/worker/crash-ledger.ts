@@ -98,12 +98,18 @@ export function expandRanges(ranges: readonly (readonly [string, string])[]): st
 }
 
 /** Offsets as ascending inclusive [first, last] ranges: a contiguous batch is one pair. */
-export function toRanges(offsets: readonly string[]): [string, string][] {
+export function toRanges(offsets: readonly bigint[]): [string, string][] {
+  // Batches come in order; retried groups may not.
+  let sorted = offsets;
+  for (let i = 1; i < offsets.length; i += 1) {
+    if (offsets[i]! < offsets[i - 1]!) {
+      sorted = [...offsets].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      break;
+    }
+  }
   const ranges: [string, string][] = [];
   let first: bigint | undefined;
   let last = 0n;
-  // Retried groups may come in any order.
-  const sorted = offsets.map(BigInt).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   for (const offset of sorted) {
     if (first !== undefined && offset === last + 1n) {
       last = offset;

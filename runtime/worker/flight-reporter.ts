@@ -15,7 +15,7 @@ export class FlightReporter implements FlightLog {
 
   constructor(private readonly send: (message: FromWorker) => void) {}
 
-  started(topic: string, partition: number, offsets: readonly string[]): number {
+  started(topic: string, partition: number, offsets: readonly bigint[]): number {
     const id = this.#nextId++;
     const finished = this.#takeFinished();
     this.send({ type: "invocations", started: [{ id, topic, partition, ranges: toRanges(offsets) }], ...(finished && { finished }) });
