@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Partitioners, type Admin, type Consumer, type Kafka, type Producer } from "kafkajs";
 import { replicatedTopic } from "../kafka/replication.js";
+import { createTopicsAndWait } from "../kafka/topics.js";
 
 const SYNC_LIMIT_MS = 30_000;
 
@@ -101,9 +102,6 @@ async function ensureCompactedTopic(admin: Admin, topic: string, maxMessageBytes
   const { replicationFactor, configEntries: replicationEntries = [] } = await replicatedTopic(admin);
   const configEntries = [{ name: "cleanup.policy", value: "compact" }, ...replicationEntries];
   if (maxMessageBytes !== undefined) configEntries.push({ name: "max.message.bytes", value: String(maxMessageBytes) });
-  await admin.createTopics({
-    waitForLeaders: true,
-    // One partition: one total order of every write. Three copies on a cluster of three or more brokers.
-    topics: [{ topic, numPartitions: 1, replicationFactor, configEntries }],
-  });
+  // One partition: one total order of every write. Three copies on a cluster of three or more brokers.
+  await createTopicsAndWait(admin, [{ topic, numPartitions: 1, replicationFactor, configEntries }]);
 }

@@ -1,6 +1,7 @@
-import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type logCreator } from "kafkajs";
+import { logLevel as KafkaLogLevel, type Kafka, type KafkaConfig, type logCreator } from "kafkajs";
 import type { EddyConfig } from "../config/load-config.js";
 import { log } from "../log.js";
+import { patchedKafkaClass } from "./produce-retry-patch.js";
 import { patchKafkaRequestQueue } from "./request-queue-patch.js";
 
 /** What a process needs to reach the cluster; passed to worker processes as is. */
@@ -37,7 +38,8 @@ export function createKafka(connection: KafkaConnection, clientId: string): Kafk
     retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5_000 },
   };
   if (connection.sasl) config.sasl = connection.sasl as KafkaConfig["sasl"];
-  return new Kafka(config);
+  // Its producers retry a failed send without writing twice on a cluster of several brokers.
+  return new (patchedKafkaClass())(config);
 }
 
 /** The next offset to consume after `offset`, as Kafka wants it committed. */

@@ -53,7 +53,8 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       const pid = state.pid;
       // It may still be starting (spawned a moment ago by another eddy process): wait for it as for our own.
       const exitReason = (): string | null => (isBrokerProcess(pid, paths.propertiesFile) ? null : "it exited");
-      await waitUntilReady(state.brokers, timeoutMs, paths, await fileSize(paths.logFile), exitReason);
+      const expected = isClusterId(state.clusterId) ? { clusterId: state.clusterId } : undefined;
+      await waitUntilReady(state.brokers, timeoutMs, paths, await fileSize(paths.logFile), exitReason, expected);
       return { brokers: state.brokers, pid, reused: true };
     }
     await checkJava();
@@ -124,7 +125,7 @@ async function launch(paths: BrokerPaths, previous: BrokerState | null, jars: Ka
   const state: BrokerState = { pid: broker.pid, port, controllerPort, brokers, clusterId, version: jars.version };
   await writeBrokerState(paths, state);
   try {
-    await waitUntilReady(brokers, options.timeoutMs, paths, broker.logOffset, broker.exitReason);
+    await waitUntilReady(brokers, options.timeoutMs, paths, broker.logOffset, broker.exitReason, { clusterId });
   } catch (error) {
     // Leave no half-started broker behind; broker.json keeps the cluster id and ports for the next try.
     await terminate(broker.pid, 10_000);

@@ -1,5 +1,5 @@
 import { mkdir } from "node:fs/promises";
-import { isBrokerProcess, terminate } from "./broker-process.js";
+import { fileSize, isBrokerProcess, terminate } from "./broker-process.js";
 import { isClusterId, LOCAL_HOST, newClusterId } from "./broker-properties.js";
 import { brokerPaths, readBrokerState, withStartLock, writeBrokerState, type BrokerState } from "./broker-state.js";
 import { nodePaths, readClusterState, writeClusterState } from "./cluster-state.js";
@@ -148,9 +148,9 @@ async function readSlots(dataDir: string, count: number): Promise<NodeSlot[]> {
 }
 
 async function waitForRunningNode(slot: NodeSlot, timeoutMs: number): Promise<void> {
-  const { pid, brokers } = slot.state!;
+  const { pid, brokers, clusterId } = slot.state!;
   const exitReason = (): string | null => (isBrokerProcess(pid!, slot.paths.propertiesFile) ? null : "it exited");
-  await waitUntilReady(brokers, timeoutMs, slot.paths, 0, exitReason);
+  await waitUntilReady(brokers, timeoutMs, slot.paths, await fileSize(slot.paths.logFile), exitReason, { clusterId, nodeId: slot.id });
 }
 
 /** The id the nodes' data already holds (all must agree), else the remembered one, else a new one. */
@@ -178,15 +178,22 @@ async function launchMissing(slots: NodeSlot[], options: LaunchOptions): Promise
   const voters = slots.map((slot) => ({ id: slot.id, controllerPort: ports.get(slot.id)!.controllerPort }));
 
   const spawned: Array<{ slot: NodeSlot; pid: number; logOffset: number; exitReason: () => string | null }> = [];
-  try {
-    for (const slot of missing) {
+  // Config and formatting (a JVM each) side by side; the nodes start once all are formatted.
+  const logging = await Promise.all(
+    missing.map(async (slot) => {
       const { port, controllerPort } = ports.get(slot.id)!;
       await mkdir(slot.paths.dir, { recursive: true });
-      const logging = await writeNodeConfig(slot.paths, { port, controllerPort, logDir: slot.paths.logDir, nodeId: slot.id, voters });
-      const formattedId = await ensureFormatted(slot.paths, options.clusterId, options.jars, logging, options.onProgress);
+      const flag = await writeNodeConfig(slot.paths, { port, controllerPort, logDir: slot.paths.logDir, nodeId: slot.id, voters });
+      const formattedId = await ensureFormatted(slot.paths, options.clusterId, options.jars, flag, options.onProgress);
       if (formattedId !== options.clusterId) throw nodeOfOtherCluster(slot.paths.dir, formattedId, options.clusterId);
+      return flag;
+    }),
+  );
+  try {
+    for (const [i, slot] of missing.entries()) {
+      const { port, controllerPort } = ports.get(slot.id)!;
       options.onProgress(`Starting Apache Kafka ${options.jars.version} node ${slot.id} of ${slots.length} on ${address(port)}…`);
-      const node = await spawnNode(slot.paths, options.jars, logging);
+      const node = await spawnNode(slot.paths, options.jars, logging[i]!);
       const state: BrokerState = { pid: node.pid, port, controllerPort, brokers: address(port), clusterId: options.clusterId, version: options.jars.version };
       await writeBrokerState(slot.paths, state);
       slot.state = state;
@@ -195,7 +202,9 @@ async function launchMissing(slots: NodeSlot[], options: LaunchOptions): Promise
     // A node answers only once a majority of the quorum elected a controller: wait for them side by side.
     if (missing.length > 1) options.onProgress(`Waiting for ${missing.length} nodes to elect a controller and serve clients…`);
     await Promise.all(
-      spawned.map(({ slot, logOffset, exitReason }) => waitUntilReady(slot.state!.brokers, options.timeoutMs, slot.paths, logOffset, exitReason)),
+      spawned.map(({ slot, logOffset, exitReason }) =>
+        waitUntilReady(slot.state!.brokers, options.timeoutMs, slot.paths, logOffset, exitReason, { clusterId: options.clusterId, nodeId: slot.id }),
+      ),
     );
     for (const { slot } of spawned) slot.running = true;
   } catch (error) {

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { isEddyError } from "../eddy-error.js";
-import { brokerAnswers } from "./broker-probe.js";
+import { brokerAnswers, type ExpectedBroker } from "./broker-probe.js";
 import { fileSize, readLogTail, rotateLog, spawnDetached, type SpawnedBroker } from "./broker-process.js";
 import { brokerProperties, clusterIdFromMetaProperties, log4j2Properties, type BrokerPropertiesInput } from "./broker-properties.js";
 import type { BrokerPaths } from "./broker-state.js";
@@ -71,8 +71,9 @@ export async function spawnNode(paths: BrokerPaths, jars: KafkaJars, logging: st
 }
 
 /**
- * Polls every 250 ms until the broker serves clients. Fails at once with the log's last lines if the
- * process exits, or with EDDY_BROKER_TIMEOUT after `timeoutMs`.
+ * Polls every 250 ms until the broker serves clients, and is the one `expected` names when given (a
+ * port can be taken by another Kafka between picking it and binding it). Fails at once with the log's
+ * last lines if the process exits, or with EDDY_BROKER_TIMEOUT after `timeoutMs`.
  */
 export async function waitUntilReady(
   brokers: string,
@@ -80,12 +81,13 @@ export async function waitUntilReady(
   paths: BrokerPaths,
   logOffset: number,
   exitReason: () => string | null,
+  expected?: ExpectedBroker,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const exited = exitReason();
     if (exited !== null) throw brokerStartFailed(exited, paths.logFile, await readLogTail(paths.logFile, logOffset));
-    if (await brokerAnswers(brokers)) return;
+    if (await brokerAnswers(brokers, expected)) return;
     if (Date.now() >= deadline) throw brokerTimeout(`did not answer on ${brokers}`, timeoutMs, paths.logFile);
     await sleep(POLL_MS);
   }

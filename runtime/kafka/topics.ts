@@ -1,4 +1,4 @@
-import type { Admin, Kafka } from "kafkajs";
+import type { Admin, ITopicConfig, Kafka } from "kafkajs";
 import { replicatedTopic } from "./replication.js";
 
 /**
@@ -10,16 +10,25 @@ export async function ensureTopics(admin: Admin, topics: string[]): Promise<stri
   const missing = [...new Set(topics)].filter((t) => !existing.has(t));
   if (missing.length === 0) return [];
   const replication = await replicatedTopic(admin);
+  await createTopicsAndWait(admin, missing.map((topic) => ({ topic, ...replication })));
+  return missing;
+}
+
+/**
+ * Creates `topics` and resolves once every partition has a leader. On a cluster of several brokers the
+ * broker that answers may not know a topic the controller just created: kafkajs' own waitForLeaders then
+ * fails with UNKNOWN_TOPIC_OR_PARTITION, so the wait is done here, tolerating that.
+ */
+export async function createTopicsAndWait(admin: Admin, topics: ITopicConfig[]): Promise<void> {
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, ...replication })) });
+    await admin.createTopics({ waitForLeaders: true, topics });
   } catch (error) {
     // Right after creating, waitForLeaders' metadata request can still answer UNKNOWN_TOPIC_OR_PARTITION
     // (and another instance may have created the topic first): the topic exists; wait for its leaders below.
     const type = (error as { type?: string }).type;
     if (type !== "UNKNOWN_TOPIC_OR_PARTITION" && type !== "TOPIC_ALREADY_EXISTS") throw error;
   }
-  await waitForLeaders(admin, missing);
-  return missing;
+  await waitForLeaders(admin, topics.map((t) => t.topic));
 }
 
 async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {

@@ -1,0 +1,97 @@
+import { Kafka } from "kafkajs";
+import { describe, expect, it } from "vitest";
+import { patchedKafkaClass, patchedSendMessagesModule } from "./produce-retry-patch.js";
+
+type SendMessages = (options: Record<string, unknown>) => (send: Record<string, unknown>) => Promise<unknown[]>;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One send to two partitions led by two brokers: broker 1 fails once, quickly, with a retriable error;
+ * broker 2 answers slowly. Counts the produce requests each broker received.
+ */
+async function sendThroughTwoBrokers(createSendMessages: SendMessages): Promise<Record<number, number>> {
+  const produced: Record<number, number> = { 1: 0, 2: 0 };
+  const broker = (nodeId: number) => ({
+    nodeId,
+    async produce({ topicData }: { topicData: Array<{ topicName: string; partitions: Array<{ partition: number }> }> }) {
+      produced[nodeId]! += 1;
+      if (nodeId === 1 && produced[1] === 1) {
+        await sleep(5);
+        throw Object.assign(new Error("not the leader"), { name: "KafkaJSProtocolError", type: "NOT_LEADER_FOR_PARTITION", retriable: true });
+      }
+      await sleep(nodeId === 2 ? 60 : 1);
+      return { topics: topicData.map(({ topicName, partitions }) => ({ topicName, partitions: partitions.map(({ partition }) => ({ partition, errorCode: 0, baseOffset: "0" })) })) };
+    },
+  });
+  const brokers = new Map([1, 2].map((id) => [id, broker(id)]));
+  const locks = new Map<unknown, Promise<void>>();
+  const release = new Map<unknown, () => void>();
+  const sequences = new Map<string, number>();
+  const cluster = {
+    targetTopics: new Set(),
+    refreshMetadataIfNecessary: async () => undefined,
+    refreshMetadata: async () => undefined,
+    addMultipleTargetTopics: async () => undefined,
+    isConnected: () => true,
+    findTopicPartitionMetadata: () => [
+      { partitionId: 0, leader: 1 },
+      { partitionId: 1, leader: 2 },
+    ],
+    findLeaderForPartitions: (_topic: string, partitions: string[]) => ({ 1: partitions.filter((p) => p === "0"), 2: partitions.filter((p) => p === "1") }),
+    findBroker: async ({ nodeId }: { nodeId: string }) => brokers.get(Number(nodeId)),
+  };
+  const eosManager = {
+    isTransactional: () => false,
+    getTransactionalId: () => undefined,
+    getProducerId: () => 7,
+    getProducerEpoch: () => 0,
+    getSequence: (topic: string, partition: number) => sequences.get(`${topic}/${partition}`) ?? 0,
+    updateSequence: (topic: string, partition: number, by: number) => sequences.set(`${topic}/${partition}`, (sequences.get(`${topic}/${partition}`) ?? 0) + by),
+    // One request per broker at a time, as kafkajs' own lock does.
+    async acquireBrokerLock(b: unknown) {
+      while (locks.has(b)) await locks.get(b);
+      locks.set(b, new Promise<void>((resolve) => release.set(b, resolve)));
+    },
+    async releaseBrokerLock(b: unknown) {
+      locks.delete(b);
+      release.get(b)?.();
+    },
+  };
+  const retrier = async (fn: (bail: (e: Error) => never, retryCount: number, retryTime: number) => Promise<unknown[]>) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn((error) => { throw error; }, attempt, 0);
+      } catch (error) {
+        if (attempt >= 3) throw error;
+      }
+    }
+  };
+  const logger = { debug: () => undefined, error: () => undefined };
+  const send = createSendMessages({ logger, cluster, partitioner: ({ message }: { message: { partition: number } }) => message.partition, eosManager, retrier });
+  await send({ acks: -1, timeout: 1_000, topicMessages: [{ topic: "t", messages: [{ value: "a", partition: 0 }, { value: "b", partition: 1 }] }] });
+  await sleep(150);
+  return produced;
+}
+
+describe("the produce retry patch", () => {
+  it("retries only the broker that failed, never one whose request was still in flight", async () => {
+    const patched = patchedSendMessagesModule();
+    expect(patched, "kafkajs 2.2.4's sendMessages is patched").not.toBeNull();
+    expect(await sendThroughTwoBrokers(patched!.exports as SendMessages)).toEqual({ 1: 2, 2: 1 });
+  });
+
+  it("fixes what kafkajs 2.2.4 does: it sends again to the broker still answering (the record is written twice)", async () => {
+    const { createRequire } = await import("node:module");
+    const original = createRequire(import.meta.url)("kafkajs/src/producer/sendMessages.js") as SendMessages;
+    expect(await sendThroughTwoBrokers(original)).toEqual({ 1: 2, 2: 2 });
+  });
+
+  it("gives a client class of its own and leaves kafkajs as others import it unpatched", () => {
+    const Patched = patchedKafkaClass();
+    expect(Patched).not.toBe(Kafka);
+    expect(patchedKafkaClass()).toBe(Patched);
+    const client = new Patched({ clientId: "t", brokers: ["127.0.0.1:1"] });
+    expect(typeof client.producer().sendBatch).toBe("function");
+  });
+});
