@@ -123,6 +123,22 @@ async function groupLag(groupId: string, topic: string): Promise<bigint> {
   }
 }
 
+/** Each partition's replica count, and the topic's min.insync.replicas. */
+async function replication(topic: string): Promise<{ replicas: number[]; minInsyncReplicas: string | undefined }> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const [metadata] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+    const config = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: topic, configNames: ["min.insync.replicas"] }] });
+    return {
+      replicas: metadata!.partitions.map((p) => p.replicas.length),
+      minInsyncReplicas: config.resources[0]?.configEntries.find((e) => e.configName === "min.insync.replicas")?.configValue,
+    };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 function source(name: string, topic: string, out: string, delivery: string): string {
   return `import { defineFunction } from "eddy/sdk";
 export default defineFunction({
@@ -210,6 +226,11 @@ describe("kill -9 of the node leading a function's partitions, on the three-node
     await deploy(eddy!, source(aloName, topic, aloOut, "at-least-once"));
     await waitReady(eddy!, eosName);
     await waitReady(eddy!, aloName);
+    // Eddy's own topics on three brokers: three copies, two in sync (the registry, and the dead-letter topic a worker creates).
+    for (const own of [`${prefix}.functions`, `${eosName}.dlt`, `${aloName}.dlt`]) {
+      const { replicas, minInsyncReplicas } = await replication(own);
+      expect({ topic: own, replicas: new Set(replicas), minInsyncReplicas }).toEqual({ topic: own, replicas: new Set([3]), minInsyncReplicas: "2" });
+    }
 
     // The stream runs in the background; the fault lands while it does.
     const started = Date.now();
