@@ -22,7 +22,11 @@ export interface BrokerPaths {
 
 export function brokerPaths(dataDir: string): BrokerPaths {
   // Absolute, because the broker's command line is matched against propertiesFile to recognise it.
-  const dir = join(resolve(dataDir), "kafka");
+  return brokerPathsIn(join(resolve(dataDir), "kafka"));
+}
+
+/** A broker's files in `dir` (absolute); `lockFile` is the start lock, `<dir>/start.lock` unless shared. */
+export function brokerPathsIn(dir: string, lockFile = join(dir, "start.lock")): BrokerPaths {
   return {
     dir,
     stateFile: join(dir, "broker.json"),
@@ -31,7 +35,7 @@ export function brokerPaths(dataDir: string): BrokerPaths {
     logFile: join(dir, "broker.log"),
     logDir: join(dir, "data"),
     metaFile: join(dir, "data", "meta.properties"),
-    lockFile: join(dir, "start.lock"),
+    lockFile,
   };
 }
 

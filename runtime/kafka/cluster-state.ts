@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { brokerPaths, type BrokerPaths } from "./broker-state.js";
+import { brokerPaths, brokerPathsIn, type BrokerPaths } from "./broker-state.js";
 
 /**
  * A local cluster's node `id` (1…n): the same files as a single broker's (broker.json,
@@ -9,18 +9,8 @@ import { brokerPaths, type BrokerPaths } from "./broker-state.js";
  */
 export function nodePaths(dataDir: string, id: number): BrokerPaths {
   const top = brokerPaths(dataDir);
-  const dir = join(top.dir, `node-${id}`);
-  return {
-    dir,
-    stateFile: join(dir, "broker.json"),
-    propertiesFile: join(dir, "server.properties"),
-    log4jFile: join(dir, "log4j2.properties"),
-    logFile: join(dir, "broker.log"),
-    logDir: join(dir, "data"),
-    metaFile: join(dir, "data", "meta.properties"),
-    // One lock for the whole data dir: starting a cluster and a single broker there at once is one start.
-    lockFile: top.lockFile,
-  };
+  // One lock for the whole data dir: starting a cluster and a single broker there at once is one start.
+  return brokerPathsIn(join(top.dir, `node-${id}`), top.lockFile);
 }
 
 /** `<dataDir>/kafka/cluster.json`: present only for a local cluster, so a single broker's data dir is as it always was. */
