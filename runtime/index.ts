@@ -5,4 +5,5 @@ export type { FunctionRecord } from "./config/function-record.js";
 export { startControlPlane, type ControlPlane } from "./control/control-plane.js";
 export { createApp } from "./control/app.js";
 export { startLocalBroker, stopLocalBroker, localBrokerStatus } from "./kafka/local-broker.js";
+export { startLocalKafka, stopLocalKafka, localKafkaStatus } from "./kafka/local-kafka.js";
 export { EddyError } from "./eddy-error.js";
