@@ -28,8 +28,20 @@ export class FlowControl {
         resume.push(work);
       }
     }
-    if (pause.length > 0) this.consumer.pause(byTopic(pause));
-    if (resume.length > 0) this.consumer.resume(byTopic(resume));
+    if (pause.length > 0) this.#tell("pause", pause);
+    if (resume.length > 0) this.#tell("resume", resume);
+  }
+
+  /**
+   * kafkajs throws ("Consumer group was not initialized") between a consumer crash and its restart;
+   * nothing is fetched then anyway, and the rejoin's `reset` decides every partition afresh.
+   */
+  #tell(action: "pause" | "resume", partitions: { topic: string; partition: number }[]): void {
+    try {
+      this.consumer[action](byTopic(partitions));
+    } catch {
+      // Not running: see above.
+    }
   }
 
   /**
@@ -39,7 +51,7 @@ export class FlowControl {
   reset(assigned: Iterable<PartitionWork>): void {
     const all = [...this.#paused.values(), ...assigned];
     this.#paused.clear();
-    if (all.length > 0) this.consumer.resume(byTopic(all));
+    if (all.length > 0) this.#tell("resume", all);
   }
 }
 
