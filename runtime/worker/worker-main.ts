@@ -19,7 +19,10 @@ const STATS_INTERVAL_MS = 1_000;
 const BOOT_MS = Math.round(performance.now());
 
 function send(message: FromWorker): void {
-  if (process.connected) process.send?.(message);
+  // The callback takes the error of a send that fails because the control plane just died (EPIPE comes
+  // before "disconnect"): without it Node raises an uncaught 'error' and the worker dies without leaving
+  // its group, whose next rebalance then waits out its session. With it, "disconnect" drains and leaves.
+  if (process.connected) process.send?.(message, undefined, undefined, () => undefined);
 }
 
 let dispatcher: Dispatcher | undefined;
