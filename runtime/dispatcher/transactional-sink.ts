@@ -42,6 +42,11 @@ export class TransactionalSink implements RecordSink {
       idempotent: true,
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
+      // On a cluster of several brokers the transaction after a commit is often refused with
+      // CONCURRENT_TRANSACTIONS for a few ms while the previous one's markers are written; the Java
+      // producer retries that after 20 ms. kafkajs' client-wide 100 ms doubling held exactly-once to
+      // 150-300 records/s on three brokers.
+      retry: { retries: 10, initialRetryTime: 20, maxRetryTime: 2_000 },
     });
   }
 
