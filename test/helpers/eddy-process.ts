@@ -89,7 +89,8 @@ export class EddyProcess {
 
   /** SIGTERM, as an operator or Kubernetes would: workers drain and commit before it exits. */
   async stop(): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
+    // A process killed by a signal (kill -9 in a fault test) has no exit code, only a signal code.
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
     const exited = new Promise<number | null>((resolve) => this.child.once("exit", (code) => resolve(code)));
     this.child.kill("SIGTERM");
     return exited;
