@@ -74,7 +74,79 @@ async function sendThroughTwoBrokers(createSendMessages: SendMessages): Promise<
   return produced;
 }
 
+/**
+ * One send to partitions 0 (led by broker 1) and 1 (led by broker 2). Broker 1 dies during the first
+ * attempt (NOT_LEADER); the metadata refresh then names broker 2 leader of both. Returns the partitions
+ * each broker was sent, attempt by attempt.
+ */
+async function sendWhileLeadershipMoves(createSendMessages: SendMessages): Promise<string[]> {
+  const sent: string[] = [];
+  let leaderOfZero = 1;
+  const broker = (nodeId: number) => ({
+    nodeId,
+    async produce({ topicData }: { topicData: Array<{ topicName: string; partitions: Array<{ partition: number }> }> }) {
+      const partitions = topicData.flatMap(({ partitions }) => partitions.map(({ partition }) => partition));
+      sent.push(`${nodeId}:${partitions.join(",")}`);
+      if (nodeId === 1) throw Object.assign(new Error("not the leader"), { name: "KafkaJSProtocolError", type: "NOT_LEADER_FOR_PARTITION", retriable: true });
+      return { topics: topicData.map(({ topicName, partitions }) => ({ topicName, partitions: partitions.map(({ partition }) => ({ partition, errorCode: 0, baseOffset: "0" })) })) };
+    },
+  });
+  const brokers = new Map([1, 2].map((id) => [id, broker(id)]));
+  const cluster = {
+    targetTopics: new Set(),
+    refreshMetadataIfNecessary: async () => undefined,
+    refreshMetadata: async () => void (leaderOfZero = 2),
+    addMultipleTargetTopics: async () => undefined,
+    isConnected: () => true,
+    findTopicPartitionMetadata: () => [
+      { partitionId: 0, leader: leaderOfZero },
+      { partitionId: 1, leader: 2 },
+    ],
+    findLeaderForPartitions: (_topic: string, partitions: string[]) => {
+      const byLeader: Record<number, string[]> = {};
+      for (const p of partitions) (byLeader[p === "0" ? leaderOfZero : 2] ??= []).push(p);
+      return byLeader;
+    },
+    findBroker: async ({ nodeId }: { nodeId: string }) => brokers.get(Number(nodeId)),
+  };
+  const sequences = new Map<string, number>();
+  const eosManager = {
+    isTransactional: () => false,
+    getTransactionalId: () => undefined,
+    getProducerId: () => 7,
+    getProducerEpoch: () => 0,
+    getSequence: (topic: string, partition: number) => sequences.get(`${topic}/${partition}`) ?? 0,
+    updateSequence: (topic: string, partition: number, by: number) => sequences.set(`${topic}/${partition}`, (sequences.get(`${topic}/${partition}`) ?? 0) + by),
+    acquireBrokerLock: async () => undefined,
+    releaseBrokerLock: async () => undefined,
+  };
+  const retrier = async (fn: (bail: (e: Error) => never, retryCount: number, retryTime: number) => Promise<unknown[]>) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn((error) => { throw error; }, attempt, 0);
+      } catch (error) {
+        if (attempt >= 3) throw error;
+      }
+    }
+  };
+  const logger = { debug: () => undefined, error: () => undefined };
+  const send = createSendMessages({ logger, cluster, partitioner: ({ message }: { message: { partition: number } }) => message.partition, eosManager, retrier });
+  await send({ acks: -1, timeout: 1_000, topicMessages: [{ topic: "t", messages: [{ value: "a", partition: 0 }, { value: "b", partition: 1 }] }] });
+  return sent.sort();
+}
+
 describe("the produce retry patch", () => {
+  it("sends a dead leader's partitions to their new leader even when it answered an earlier attempt", async () => {
+    const patched = patchedSendMessagesModule();
+    expect(await sendWhileLeadershipMoves(patched!.exports as SendMessages)).toEqual(["1:0", "2:0", "2:1"]);
+  });
+
+  it("fixes what kafkajs 2.2.4 does: the moved partition is never sent, and the send succeeds (the record is lost)", async () => {
+    const { createRequire } = await import("node:module");
+    const original = createRequire(import.meta.url)("kafkajs/src/producer/sendMessages.js") as SendMessages;
+    expect(await sendWhileLeadershipMoves(original)).toEqual(["1:0", "2:1"]);
+  });
+
   it("retries only the broker that failed, never one whose request was still in flight", async () => {
     const patched = patchedSendMessagesModule();
     expect(patched, "kafkajs 2.2.4's sendMessages is patched").not.toBeNull();

@@ -1,17 +1,12 @@
 import { readFileSync } from "node:fs";
 import { createRequire, Module } from "node:module";
-import { dirname } from "node:path";
 import { Kafka } from "kafkajs";
+import { createSendMessages } from "./send-messages.js";
 
 const require = createRequire(import.meta.url);
 
-/** What kafkajs 2.2.4's sendMessages does with one attempt's produce requests, one per partition leader. */
+/** What kafkajs 2.2.4's sendMessages does with one attempt's produce requests: the mark of the version it replaces. */
 const RACE = "await Promise.all(requests)";
-/** Every request of the attempt settles before the attempt fails and the next one starts. */
-const SETTLED =
-  "const settled = await Promise.allSettled(requests); " +
-  "const failed = settled.find(result => result.status === 'rejected'); " +
-  "if (failed) throw failed.reason /* patched by eddy: runtime/kafka/produce-retry-patch.ts */";
 
 let patched: typeof Kafka | undefined;
 
@@ -19,20 +14,16 @@ let patched: typeof Kafka | undefined;
  * kafkajs' Kafka class with its producer's retry made safe on a cluster of several brokers.
  *
  * A send (or a transaction's sendBatch) to partitions led by several brokers makes one produce request per
- * broker side by side. When one fails with a retriable error (CONCURRENT_TRANSACTIONS from
- * AddPartitionsToTxn right after the last commit, NOT_LEADER while a broker dies), kafkajs 2.2.4 retries at
- * once, and sends again to every broker that has not answered *yet*, including those whose request is
- * still in flight; the per-broker lock makes the new request wait for the old one, which then succeeds,
- * and the new one goes out with the next sequence numbers: the records are written twice, inside the
- * same transaction, and a read_committed consumer sees both. (The fault test on three nodes caught
- * about one batch in fifty written twice under exactly-once, with no fault at all.) With the patch the
- * attempt fails only once all its requests have settled, so the retry goes only to brokers that did not
- * write.
+ * broker side by side. kafkajs 2.2.4 retries a failed attempt at once, sending again to brokers whose
+ * request is still in flight (records written twice, inside one committed transaction: about one batch in
+ * fifty on three nodes with no fault at all), and skips on a retry every broker that answered before, even
+ * when a dead leader's partitions have moved to it (records never sent, the send reported a success: 64
+ * lost by at-least-once in the leader-kill fault test). send-messages.ts does neither; see there.
  *
- * kafkajs captures sendMessages when its modules load, so the patch compiles a patched copy of that one
- * file and loads fresh copies of the three modules above it (messageProducer, producer, the client);
- * everything else (errors, network, partitioners) is kafkajs' own, shared. A kafkajs whose sendMessages
- * differs from 2.2.4's is used as it is.
+ * kafkajs captures sendMessages when its modules load, so Eddy's version takes that file's place in the
+ * module cache while fresh copies of the three modules above it load (messageProducer, producer, the
+ * client); everything else (errors, network, partitioners) is kafkajs' own, shared. A kafkajs whose
+ * sendMessages differs from 2.2.4's is used as it is.
  *
  * @example
  * const kafka = new (patchedKafkaClass())({ clientId: "eddy", brokers: ["127.0.0.1:9092"] });
@@ -43,17 +34,15 @@ export function patchedKafkaClass(): typeof Kafka {
 }
 
 /**
- * kafkajs' sendMessages module compiled with the patch, or null when its source is not 2.2.4's (then
- * nothing is patched). Exported for its test.
+ * Eddy's sendMessages (send-messages.ts) as a module in the place of kafkajs' own file, or null when
+ * kafkajs' file is not 2.2.4's (then nothing is patched). Exported for its test.
  */
 export function patchedSendMessagesModule(): Module | null {
   const sendMessagesFile = require.resolve("kafkajs/src/producer/sendMessages.js");
-  const source = readFileSync(sendMessagesFile, "utf8");
-  if (source.split(RACE).length !== 2) return null;
-  const sendMessages = new Module(sendMessagesFile) as Module & { _compile(code: string, file: string): void };
+  if (readFileSync(sendMessagesFile, "utf8").split(RACE).length !== 2) return null;
+  const sendMessages = new Module(sendMessagesFile);
   sendMessages.filename = sendMessagesFile;
-  sendMessages.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(dirname(sendMessagesFile));
-  sendMessages._compile(source.replace(RACE, SETTLED), sendMessagesFile);
+  sendMessages.exports = createSendMessages(sendMessagesFile);
   sendMessages.loaded = true;
   return sendMessages;
 }
