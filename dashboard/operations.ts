@@ -1,10 +1,10 @@
-/** Pause/resume, replay and redrive, each confirmed first; and the one place where every operation's outcome shows. */
+/** Pause/resume, replay, redrive and dead-lettering a stuck record, each confirmed first; and the one place where every operation's outcome shows. */
 import { functionPath, messageOf } from "./api.js";
 import { confirmAction } from "./confirm.js";
 import { el } from "./dom.js";
 import type { PageContext } from "./page.js";
 import { guard } from "./permissions.js";
-import type { FunctionStatus } from "./types.js";
+import type { FunctionStatus, StuckRecord } from "./types.js";
 
 export interface Operator {
   /** Asks `question`; on yes runs `request`, shows the sentence it returns (or the API's error), then refreshes the status. */
@@ -86,6 +86,19 @@ export function operationsCard({ api, who }: PageContext, name: string, op: Oper
     return `redriving ${answer.total} record${answer.total === 1 ? "" : "s"} from ${answer.topic}`;
   });
   const lastRedrive = el("p", { class: "muted" });
+  // A record its partition waits behind: the operator may judge it poison and move it on (POST …/dead-letter).
+  const stuck = el("div", { class: "stuck-records" });
+  const crashes = el("p", { class: "muted" });
+  const stuckRow = (record: StuckRecord) => {
+    const where = `${record.topic}/${record.partition}@${record.offset}`;
+    const move = button("dead-letter", "Dead-letter it");
+    move.onclick = () => void op.run(`Move ${where} to ${name}'s dead-letter topic with its last error, so that its partition goes on?`, "Dead-letter", async () => {
+      const answer = await api.post<{ message: string }>(path("dead-letter"), { topic: record.topic, partition: record.partition, offset: record.offset });
+      return answer.message;
+    });
+    const why = `${where} has waited ${Math.round(record.waitingMs / 1000)} s (${record.attempts} attempts, last ${record.lastError.name}: ${record.lastError.message})`;
+    return el("div", { class: "row stuck-record" }, el("span", {}, why), move);
+  };
 
   const card = el(
     "section",
@@ -95,6 +108,8 @@ export function operationsCard({ api, who }: PageContext, name: string, op: Oper
     el("div", { class: "row" }, el("label", { for: "replay-from" }, "Replay from"), from, at, replay),
     el("div", { class: "row" }, redrive),
     lastRedrive,
+    stuck,
+    crashes,
   );
   return {
     card,
@@ -105,6 +120,10 @@ export function operationsCard({ api, who }: PageContext, name: string, op: Oper
       const r = status.redrive;
       lastRedrive.textContent =
         r === undefined ? "" : `Last redrive: ${r.state}, ${r.done} of ${r.total} (${r.succeeded} succeeded, ${r.deadLettered} dead-lettered again)${r.error === undefined ? "" : `: ${r.error}`}`;
+      stuck.replaceChildren(...(status.stuck ?? []).map(stuckRow));
+      const last = status.crashes?.last;
+      crashes.textContent =
+        last == null ? "" : `Last worker crash with records in flight: ${last.at}, replica ${last.replica}, ${last.exit}, ${last.inFlight} in flight; ${status.crashes!.suspects} suspects, ${status.crashes!.quarantined} quarantined`;
     },
   };
 }

@@ -46,6 +46,18 @@ export interface FunctionStatus extends FunctionSummary {
   stats: { processed: number; failed: number; retried: number; deadLettered: number; p50Ms: number; p99Ms: number };
   scaler: { mode: "stable" | "panic" };
   redrive?: RedriveStatus;
+  /** Failed records their partitions have waited behind (an outage, or poison on a quiet partition). */
+  stuck?: StuckRecord[];
+  crashes?: { suspects: number; quarantined: number; last: { at: string; replica: number; exit: string; inFlight: number } | null };
+}
+
+export interface StuckRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  attempts: number;
+  lastError: { name: string; message: string };
+  waitingMs: number;
 }
 
 export type { HistorySample };

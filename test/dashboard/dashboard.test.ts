@@ -137,4 +137,34 @@ describe("the web dashboard in headless Chromium, against eddy start on the real
       await viewer.close();
     }
   });
+
+  it("shows a record its partition waits behind, and dead-letters it from the function page after confirmation", async () => {
+    const [stuckName, stuckTopic] = [`stuck-${prefix.slice(5)}`, `${prefix}-stuck-in`];
+    await ensureTopic(stuckTopic, 1);
+    const deployed = await eddy!.api("POST", "/v1/functions", {
+      source: `import { defineFunction } from "eddy/sdk";
+export default defineFunction({
+  name: ${JSON.stringify(stuckName)},
+  topics: [${JSON.stringify(stuckTopic)}],
+  retry: { maxAttempts: 2, backoff: { initialMs: 50, multiplier: 2, jitter: "none" } },
+  circuitBreaker: { consecutiveFailures: 2, openMs: 300, maxOpenMs: 600 },
+  async handle(event) {
+    throw new Error("the downstream says 503 for " + event.key);
+  },
+});`,
+    });
+    expect(deployed.status, JSON.stringify(deployed.body)).toBe(201);
+    await produce(stuckTopic, [{ key: "only", value: "x" }]);
+    await page.goto(`${eddy!.url}/#/functions/${stuckName}`);
+    const row = await page.waitForSelector('.stuck-record button[data-action="dead-letter"]', { timeout: 60_000 });
+    expect(await page.$eval(".stuck-record", (el) => el.textContent ?? "")).toContain(`${stuckTopic}/0@0`);
+    expect(await page.$eval(".stuck-record", (el) => el.textContent ?? "")).toContain("the downstream says 503 for only");
+    expect(row).not.toBeNull();
+    await confirmAndClick("dead-letter");
+    await page.waitForFunction(() => document.querySelector(".operation-result")?.textContent?.includes("with its last error") === true, { timeout: WAIT_MS });
+    // The record is gone from the partition's way: the list empties once the replica reports again.
+    await page.waitForFunction(() => document.querySelector(".stuck-record") === null, { timeout: WAIT_MS });
+    const status = await eddy!.api("GET", `/v1/functions/${stuckName}`);
+    expect(status.body.stats.deadLettered).toBe(1);
+  });
 });
