@@ -70,7 +70,7 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
     record: (name) => registry.get(name),
     onMissingTopics: (name, topics) => missingTopics.onMissing(name, topics),
     onChange: (name, change) => {
-      logs.append(name, { at: change.at, level: "info", source: "eddy", message: `scaled ${change.from} → ${change.to}: ${change.reason}` });
+      logs.appendEddy(name, "info", `scaled ${change.from} → ${change.to}: ${change.reason}`, change.at);
       history.decision(name, change);
     },
   });

@@ -169,7 +169,7 @@ export class FunctionOperations implements FunctionService {
       return target;
     });
     log.info({ function: name, from, offsets }, "replay: consumer group moved");
-    this.logs.append(name, { at: new Date().toISOString(), level: "info", source: "eddy", message: `replay from ${JSON.stringify(from)}` });
+    this.logs.appendEddy(name, "info", `replay from ${JSON.stringify(from)}`);
     return { name, from, offsets, paused: this.isPaused(name) };
   }
 
@@ -177,7 +177,7 @@ export class FunctionOperations implements FunctionService {
     return traced("redrive", { "faas.name": name }, async (span) => {
       const status = await this.deps.redrives.start(this.require(name));
       span.setAttributes({ "messaging.destination.name": status.topic, "eddy.redrive.total": status.total });
-      this.logs.append(name, { at: new Date().toISOString(), level: "info", source: "eddy", message: `redrive of ${status.total} records from ${status.topic}` });
+      this.logs.appendEddy(name, "info", `redrive of ${status.total} records from ${status.topic}`);
       return { name, ...status };
     });
   }
@@ -204,7 +204,7 @@ export class FunctionOperations implements FunctionService {
     }
     const message = `${where} goes to ${dlt} with its last error, by an operator's decision`;
     log.warn({ function: name, ...position, deadLetterTopic: dlt }, "an operator dead-lettered a record");
-    this.logs.append(name, { at: new Date().toISOString(), level: "warn", source: "eddy", message });
+    this.logs.appendEddy(name, "warn", message);
     return { name, ...position, deadLetterTopic: dlt, message };
   }
 

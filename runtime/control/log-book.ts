@@ -28,6 +28,11 @@ export class LogBook {
   private readonly lines = new Map<string, LogLine[]>();
   private readonly listeners = new Map<string, Set<Listener>>();
 
+  /** A line of Eddy's own about the function (a replay, a redrive, an operator's decision), stamped now unless `at` is given. */
+  appendEddy(name: string, level: LogLine["level"], message: string, at = new Date().toISOString()): void {
+    this.append(name, { at, level, source: "eddy", message });
+  }
+
   append(name: string, line: LogLine): void {
     let kept = this.lines.get(name);
     if (!kept) this.lines.set(name, (kept = []));

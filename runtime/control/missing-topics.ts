@@ -45,7 +45,7 @@ export class MissingTopicGuard {
     const { admin, kafka, logs, topicPrefix } = this.options;
     const say = (level: "info" | "warn", message: string) => {
       log[level]({ function: name, topics }, message);
-      logs.append(name, { at: new Date().toISOString(), level, source: "eddy", message });
+      logs.appendEddy(name, level, message);
     };
     say("warn", `${topics.map((t) => `topic '${t}'`).join(", ")} ${topics.length === 1 ? "does" : "do"} not exist: the function's workers are stopped until it is created again`);
     for (;;) {

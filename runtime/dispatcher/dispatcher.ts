@@ -14,7 +14,7 @@ import { dispatcherError } from "./errors.js";
 import { FlowControl } from "./flow-control.js";
 import { Invoker } from "./invoker.js";
 import { toSandboxRecord } from "./kafka-records.js";
-import { PartitionWork } from "./partition-work.js";
+import { PartitionWork, type CrashEvidence } from "./partition-work.js";
 import { sleep, type RecordSink } from "./record-sink.js";
 import { Scheduler } from "./scheduler.js";
 import type { StatsRecorder } from "./stats.js";
@@ -69,6 +69,8 @@ export class Dispatcher {
   /** Revoked partitions whose invocations are still finishing. */
   readonly #retiring = new Map<string, PartitionWork>();
   readonly #dlt: string | null;
+  /** What every partition knows of crashes (none without suspects: the fetch path then never looks). */
+  readonly #crashes: CrashEvidence | undefined;
   #stopping = false;
   /** start() in progress or done: stop() lets a join in flight finish before leaving (see stop). */
   #started: Promise<void> | undefined;
@@ -97,6 +99,7 @@ export class Dispatcher {
       retry: { retries: 10 },
     });
     this.#dlt = deadLetterTopic(config);
+    this.#crashes = options.suspects && { suspects: options.suspects, canDeadLetter: this.#dlt !== null };
     this.#breaker = new CircuitBreaker(config.circuitBreaker, { onChange: (change) => this.#onCircuitChange(change) });
     const works = () => this.#works.values();
     this.#sink =
@@ -243,8 +246,7 @@ export class Dispatcher {
       for (const partition of partitions) {
         const key = keyOf(topic, partition);
         if (this.#works.has(key)) continue;
-        const crashes = this.options.suspects && { suspects: this.options.suspects, canDeadLetter: this.#dlt !== null };
-        const work = new PartitionWork(topic, partition, this.options.record.config.ordering, crashes);
+        const work = new PartitionWork(topic, partition, this.options.record.config.ordering, this.#crashes);
         work.heldBy = this.#retiring.get(key);
         this.#works.set(key, work);
       }

@@ -6,41 +6,24 @@ type SendMessages = (options: Record<string, unknown>) => (send: Record<string, 
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+type TopicData = Array<{ topicName: string; partitions: Array<{ partition: number }> }>;
+
+const notLeader = () => Object.assign(new Error("not the leader"), { name: "KafkaJSProtocolError", type: "NOT_LEADER_FOR_PARTITION", retriable: true });
+
+/** A broker's answer: every partition of the request written. */
+const written = (topicData: TopicData) => ({
+  topics: topicData.map(({ topicName, partitions }) => ({ topicName, partitions: partitions.map(({ partition }) => ({ partition, errorCode: 0, baseOffset: "0" })) })),
+});
+
 /**
- * One send to two partitions led by two brokers: broker 1 fails once, quickly, with a retriable error;
- * broker 2 answers slowly. Counts the produce requests each broker received.
+ * Sends one record to each of partitions 0 and 1 of topic "t" through `createSendMessages`, with `cluster`
+ * standing in for kafkajs' (its leaders and brokers), a non-transactional producer that counts sequences,
+ * one request per broker at a time (as kafkajs' own lock), and up to 4 attempts.
  */
-async function sendThroughTwoBrokers(createSendMessages: SendMessages): Promise<Record<number, number>> {
-  const produced: Record<number, number> = { 1: 0, 2: 0 };
-  const broker = (nodeId: number) => ({
-    nodeId,
-    async produce({ topicData }: { topicData: Array<{ topicName: string; partitions: Array<{ partition: number }> }> }) {
-      produced[nodeId]! += 1;
-      if (nodeId === 1 && produced[1] === 1) {
-        await sleep(5);
-        throw Object.assign(new Error("not the leader"), { name: "KafkaJSProtocolError", type: "NOT_LEADER_FOR_PARTITION", retriable: true });
-      }
-      await sleep(nodeId === 2 ? 60 : 1);
-      return { topics: topicData.map(({ topicName, partitions }) => ({ topicName, partitions: partitions.map(({ partition }) => ({ partition, errorCode: 0, baseOffset: "0" })) })) };
-    },
-  });
-  const brokers = new Map([1, 2].map((id) => [id, broker(id)]));
+async function sendTwoRecords(createSendMessages: SendMessages, cluster: Record<string, unknown>): Promise<void> {
+  const sequences = new Map<string, number>();
   const locks = new Map<unknown, Promise<void>>();
   const release = new Map<unknown, () => void>();
-  const sequences = new Map<string, number>();
-  const cluster = {
-    targetTopics: new Set(),
-    refreshMetadataIfNecessary: async () => undefined,
-    refreshMetadata: async () => undefined,
-    addMultipleTargetTopics: async () => undefined,
-    isConnected: () => true,
-    findTopicPartitionMetadata: () => [
-      { partitionId: 0, leader: 1 },
-      { partitionId: 1, leader: 2 },
-    ],
-    findLeaderForPartitions: (_topic: string, partitions: string[]) => ({ 1: partitions.filter((p) => p === "0"), 2: partitions.filter((p) => p === "1") }),
-    findBroker: async ({ nodeId }: { nodeId: string }) => brokers.get(Number(nodeId)),
-  };
   const eosManager = {
     isTransactional: () => false,
     getTransactionalId: () => undefined,
@@ -48,7 +31,6 @@ async function sendThroughTwoBrokers(createSendMessages: SendMessages): Promise<
     getProducerEpoch: () => 0,
     getSequence: (topic: string, partition: number) => sequences.get(`${topic}/${partition}`) ?? 0,
     updateSequence: (topic: string, partition: number, by: number) => sequences.set(`${topic}/${partition}`, (sequences.get(`${topic}/${partition}`) ?? 0) + by),
-    // One request per broker at a time, as kafkajs' own lock does.
     async acquireBrokerLock(b: unknown) {
       while (locks.has(b)) await locks.get(b);
       locks.set(b, new Promise<void>((resolve) => release.set(b, resolve)));
@@ -68,36 +50,67 @@ async function sendThroughTwoBrokers(createSendMessages: SendMessages): Promise<
     }
   };
   const logger = { debug: () => undefined, error: () => undefined };
-  const send = createSendMessages({ logger, cluster, partitioner: ({ message }: { message: { partition: number } }) => message.partition, eosManager, retrier });
+  const base = {
+    targetTopics: new Set(),
+    refreshMetadataIfNecessary: async () => undefined,
+    refreshMetadata: async () => undefined,
+    addMultipleTargetTopics: async () => undefined,
+    isConnected: () => true,
+  };
+  const send = createSendMessages({ logger, cluster: { ...base, ...cluster }, partitioner: ({ message }: { message: { partition: number } }) => message.partition, eosManager, retrier });
   await send({ acks: -1, timeout: 1_000, topicMessages: [{ topic: "t", messages: [{ value: "a", partition: 0 }, { value: "b", partition: 1 }] }] });
+}
+
+/**
+ * Partition 0 led by broker 1, partition 1 by broker 2: broker 1 fails once, quickly, with a retriable
+ * error; broker 2 answers slowly. Counts the produce requests each broker received.
+ */
+async function sendThroughTwoBrokers(createSendMessages: SendMessages): Promise<Record<number, number>> {
+  const produced: Record<number, number> = { 1: 0, 2: 0 };
+  const broker = (nodeId: number) => ({
+    nodeId,
+    async produce({ topicData }: { topicData: TopicData }) {
+      produced[nodeId]! += 1;
+      if (nodeId === 1 && produced[1] === 1) {
+        await sleep(5);
+        throw notLeader();
+      }
+      await sleep(nodeId === 2 ? 60 : 1);
+      return written(topicData);
+    },
+  });
+  const brokers = new Map([1, 2].map((id) => [id, broker(id)]));
+  await sendTwoRecords(createSendMessages, {
+    findTopicPartitionMetadata: () => [
+      { partitionId: 0, leader: 1 },
+      { partitionId: 1, leader: 2 },
+    ],
+    findLeaderForPartitions: (_topic: string, partitions: string[]) => ({ 1: partitions.filter((p) => p === "0"), 2: partitions.filter((p) => p === "1") }),
+    findBroker: async ({ nodeId }: { nodeId: string }) => brokers.get(Number(nodeId)),
+  });
   await sleep(150);
   return produced;
 }
 
 /**
- * One send to partitions 0 (led by broker 1) and 1 (led by broker 2). Broker 1 dies during the first
- * attempt (NOT_LEADER); the metadata refresh then names broker 2 leader of both. Returns the partitions
- * each broker was sent, attempt by attempt.
+ * Partition 0 led by broker 1, partition 1 by broker 2. Broker 1 dies during the first attempt
+ * (NOT_LEADER); the metadata refresh then names broker 2 leader of both. Returns the partitions each
+ * broker was sent, attempt by attempt.
  */
 async function sendWhileLeadershipMoves(createSendMessages: SendMessages): Promise<string[]> {
   const sent: string[] = [];
   let leaderOfZero = 1;
   const broker = (nodeId: number) => ({
     nodeId,
-    async produce({ topicData }: { topicData: Array<{ topicName: string; partitions: Array<{ partition: number }> }> }) {
-      const partitions = topicData.flatMap(({ partitions }) => partitions.map(({ partition }) => partition));
-      sent.push(`${nodeId}:${partitions.join(",")}`);
-      if (nodeId === 1) throw Object.assign(new Error("not the leader"), { name: "KafkaJSProtocolError", type: "NOT_LEADER_FOR_PARTITION", retriable: true });
-      return { topics: topicData.map(({ topicName, partitions }) => ({ topicName, partitions: partitions.map(({ partition }) => ({ partition, errorCode: 0, baseOffset: "0" })) })) };
+    async produce({ topicData }: { topicData: TopicData }) {
+      sent.push(`${nodeId}:${topicData.flatMap(({ partitions }) => partitions.map(({ partition }) => partition)).join(",")}`);
+      if (nodeId === 1) throw notLeader();
+      return written(topicData);
     },
   });
   const brokers = new Map([1, 2].map((id) => [id, broker(id)]));
-  const cluster = {
-    targetTopics: new Set(),
-    refreshMetadataIfNecessary: async () => undefined,
+  await sendTwoRecords(createSendMessages, {
     refreshMetadata: async () => void (leaderOfZero = 2),
-    addMultipleTargetTopics: async () => undefined,
-    isConnected: () => true,
     findTopicPartitionMetadata: () => [
       { partitionId: 0, leader: leaderOfZero },
       { partitionId: 1, leader: 2 },
@@ -108,30 +121,7 @@ async function sendWhileLeadershipMoves(createSendMessages: SendMessages): Promi
       return byLeader;
     },
     findBroker: async ({ nodeId }: { nodeId: string }) => brokers.get(Number(nodeId)),
-  };
-  const sequences = new Map<string, number>();
-  const eosManager = {
-    isTransactional: () => false,
-    getTransactionalId: () => undefined,
-    getProducerId: () => 7,
-    getProducerEpoch: () => 0,
-    getSequence: (topic: string, partition: number) => sequences.get(`${topic}/${partition}`) ?? 0,
-    updateSequence: (topic: string, partition: number, by: number) => sequences.set(`${topic}/${partition}`, (sequences.get(`${topic}/${partition}`) ?? 0) + by),
-    acquireBrokerLock: async () => undefined,
-    releaseBrokerLock: async () => undefined,
-  };
-  const retrier = async (fn: (bail: (e: Error) => never, retryCount: number, retryTime: number) => Promise<unknown[]>) => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await fn((error) => { throw error; }, attempt, 0);
-      } catch (error) {
-        if (attempt >= 3) throw error;
-      }
-    }
-  };
-  const logger = { debug: () => undefined, error: () => undefined };
-  const send = createSendMessages({ logger, cluster, partitioner: ({ message }: { message: { partition: number } }) => message.partition, eosManager, retrier });
-  await send({ acks: -1, timeout: 1_000, topicMessages: [{ topic: "t", messages: [{ value: "a", partition: 0 }, { value: "b", partition: 1 }] }] });
+  });
   return sent.sort();
 }
 

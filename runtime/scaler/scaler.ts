@@ -52,9 +52,7 @@ interface FunctionScaling {
   decisions: number;
   lastChange: ScalingChange | null;
   timer?: NodeJS.Timeout;
-  /** Whether the last read failed, so that a long Kafka outage logs once, not every poll. */
-  failing: boolean;
-  /** Why the last read failed, and since when reads have failed. */
+  /** Why the last read failed, and since when reads have failed (a long outage logs once, not every poll). */
   readError?: KafkaProblem & { since: number };
   /** Date.now() when the read in progress began (kafkajs retries a broker that does not answer for a while). */
   readingSince?: number;
@@ -97,7 +95,6 @@ export class Scaler {
       drainPerReplicaPerSec: null,
       decisions: 0,
       lastChange: null,
-      failing: false,
     };
     this.functions.set(name, state);
     this.schedule(name, state, 0);
@@ -184,17 +181,15 @@ export class Scaler {
         missing.length > 0
           ? { kind: "missing-topic", message: missing.map((topic) => `topic '${topic}' does not exist`).join(", ") }
           : { kind: "unreachable", message: error instanceof Error ? error.message : String(error) };
-      if (!state.failing || state.readError?.message !== problem.message) {
+      if (state.readError?.message !== problem.message) {
         log.warn({ err: error, function: name }, `scaler: could not read the group's offsets (${problem.message}); keeping the replica count`);
       }
-      state.failing = true;
       state.readError = { ...problem, since: state.readError?.since ?? state.readingSince };
       if (missing.length > 0) this.options.onMissingTopics?.(name, missing);
       return;
     } finally {
       state.readingSince = undefined;
     }
-    state.failing = false;
     state.readError = undefined;
     if (this.functions.get(name) !== state) return;
     const replicas = supervisor.status(name);

@@ -26,6 +26,7 @@ describe("CrashLedger", () => {
     const culprit = ledger.suspects().find((s) => s.offset === "77")!;
     expect(culprit).toMatchObject({ crashes: 3, maxBatch: 1, alone: true });
     expect(isQuarantined(culprit)).toBe(true);
+    expect(ledger.status()).toMatchObject({ suspects: 50, quarantined: 1, last: { replica: 0, exit: "signal SIGABRT", inFlight: 1 } });
   });
 
   it("keeps blaming a record alone fewer than 3 times as bisecting", () => {
@@ -41,6 +42,7 @@ describe("CrashLedger", () => {
     ledger.notice(1, [{ ...started(1, 0, 9), partition: 1 }]);
     ledger.forget(1);
     expect(ledger.crashed(1, "signal SIGABRT")).toEqual({ records: 0, bisecting: false });
+    expect(ledger.status()).toEqual({ suspects: 0, quarantined: 0, last: null });
     expect(ledger.crashed(0, "signal SIGABRT").records).toBe(10);
     expect(new Set(ledger.suspects().map((s) => s.partition))).toEqual(new Set([0]));
   });

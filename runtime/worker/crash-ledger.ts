@@ -18,6 +18,24 @@ export function isRecordCrash(code: number | null, signal: NodeJS.Signals | null
   return code !== null && code !== 0 && code !== 1;
 }
 
+/** The last crash blamed on records. */
+export interface LastCrash {
+  at: string;
+  replica: number;
+  /** How the worker ended, e.g. "signal SIGABRT". */
+  exit: string;
+  /** Records it had in flight. */
+  inFlight: number;
+}
+
+export interface CrashStatus {
+  /** Records that were in flight at a crash and have not run through since: they run in small invocations, one at a time. */
+  suspects: number;
+  /** Of those, records that crashed their worker alone often enough: dead-lettered (EDDY_WORKER_CRASHED) once fetched again. */
+  quarantined: number;
+  last: LastCrash | null;
+}
+
 /** What a crash did to the ledger. */
 export interface CrashBlame {
   /** Records in flight when the worker died (all of them now suspects). */
@@ -39,6 +57,7 @@ export class CrashLedger {
   /** Per replica index, its invocations in flight by id. */
   readonly #inFlight = new Map<number, Map<number, InvocationNotice>>();
   readonly #suspects = new Map<string, CrashSuspect>();
+  #lastCrash: LastCrash | null = null;
 
   /** A worker's notice: these invocations started, those finished (their records are cleared: they ran without a crash). */
   notice(replica: number, started: readonly InvocationNotice[] = [], finished: readonly number[] = []): void {
@@ -64,6 +83,7 @@ export class CrashLedger {
     const flights = [...(this.#inFlight.get(replica)?.values() ?? [])].map((f) => ({ topic: f.topic, partition: f.partition, offsets: expandRanges(f.ranges) }));
     this.#inFlight.delete(replica);
     const records = flights.reduce((sum, f) => sum + f.offsets.length, 0);
+    if (records > 0) this.#lastCrash = { at: new Date().toISOString(), replica, exit, inFlight: records };
     let bisecting = false;
     for (const flight of flights) {
       const size = flight.offsets.length;
@@ -87,6 +107,13 @@ export class CrashLedger {
 
   suspects(): CrashSuspect[] {
     return [...this.#suspects.values()];
+  }
+
+  /** What `GET /v1/functions/:name` shows of it. */
+  status(): CrashStatus {
+    let quarantined = 0;
+    for (const suspect of this.#suspects.values()) if (isQuarantined(suspect)) quarantined += 1;
+    return { suspects: this.#suspects.size, quarantined, last: this.#lastCrash };
   }
 }
 

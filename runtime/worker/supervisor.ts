@@ -8,9 +8,10 @@ import type { KafkaConnection } from "../kafka/client.js";
 import { log, writeLogLine } from "../log.js";
 import { isAlive } from "../sandbox/child-once.js";
 import type { CircuitState, FromWorker, ToWorker } from "./messages.js";
-import { isQuarantined } from "../dispatcher/crash-suspects.js";
 import type { ForcedDeadLetter, RecordPosition, StuckRecord } from "../dispatcher/stuck-records.js";
-import { CrashLedger, isRecordCrash } from "./crash-ledger.js";
+import { CrashLedger, isRecordCrash, type CrashStatus } from "./crash-ledger.js";
+
+export type { CrashStatus } from "./crash-ledger.js";
 import { crashStep, restartDelayMs } from "./restart-backoff.js";
 import { NO_STATS, sumStats, worstCircuit } from "./replica-stats.js";
 
@@ -65,14 +66,6 @@ export interface ReplicaStatus {
   stuck: StuckRecord[];
 }
 
-export interface CrashStatus {
-  /** Records that were in flight at a crash and have not run through since: they run in small invocations, one at a time. */
-  suspects: number;
-  /** Of those, records that crashed their worker alone often enough: dead-lettered (EDDY_WORKER_CRASHED) once fetched again. */
-  quarantined: number;
-  /** The last crash blamed on records, if any. */
-  last: { at: string; replica: number; exit: string; inFlight: number } | null;
-}
 
 interface Replica {
   index: number;
@@ -126,8 +119,6 @@ export class WorkerSupervisor {
   private readonly draining = new Map<string, number>();
   /** Per function, the records in flight in its workers and those blamed for crashes. */
   private readonly ledgers = new Map<string, CrashLedger>();
-  /** Per function, the last crash blamed on records. */
-  private readonly lastCrash = new Map<string, CrashStatus["last"]>();
   /** Answers awaited from workers to `deadLetter`, by request id. */
   private readonly deadLetterAnswers = new Map<number, (result: ForcedDeadLetter) => void>();
   private nextRequestId = 1;
@@ -157,7 +148,6 @@ export class WorkerSupervisor {
     this.counts.delete(name);
     this.retiredStats.delete(name);
     this.ledgers.delete(name);
-    this.lastCrash.delete(name);
     return this.reconcile(name);
   }
 
@@ -330,8 +320,7 @@ export class WorkerSupervisor {
   }
 
   private crashStatus(name: string): CrashStatus {
-    const suspects = this.ledgers.get(name)?.suspects() ?? [];
-    return { suspects: suspects.length, quarantined: suspects.filter(isQuarantined).length, last: this.lastCrash.get(name) ?? null };
+    return this.ledgers.get(name)?.status() ?? { suspects: 0, quarantined: 0, last: null };
   }
 
   private ledger(name: string): CrashLedger {
@@ -415,7 +404,6 @@ export class WorkerSupervisor {
     const exit = signal !== null ? `signal ${signal}` : `exit code ${code}`;
     const blame = ledger.crashed(replica.index, exit);
     if (blame.records === 0) return false;
-    this.lastCrash.set(name, { at: new Date().toISOString(), replica: replica.index, exit, inFlight: blame.records });
     const suspects = ledger.suspects();
     log.warn({ function: name, replica: replica.index, exit, inFlight: blame.records, suspects: suspects.length }, "a worker crashed with records in flight; they run in smaller invocations until the culprit is found");
     for (const other of this.replicas.get(name)?.values() ?? []) if (other !== replica) this.sendTo(other.child, { type: "suspects", suspects });
