@@ -30,15 +30,19 @@ interface Entry {
  * consumer sees a result only if the offset past its record was committed with it.
  */
 export class TransactionalSink implements RecordSink {
-  readonly #producer: Producer;
+  #producer: Producer;
   #queue: Entry[] = [];
   #dirty = false;
   #running: Promise<void> | undefined;
   #failed = false;
 
   constructor(private readonly options: TransactionalSinkOptions) {
-    this.#producer = options.kafka.producer({
-      transactionalId: options.transactionalId,
+    this.#producer = this.#createProducer();
+  }
+
+  #createProducer(): Producer {
+    return this.options.kafka.producer({
+      transactionalId: this.options.transactionalId,
       idempotent: true,
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
@@ -51,12 +55,30 @@ export class TransactionalSink implements RecordSink {
   }
 
   async start(): Promise<void> {
+    await this.#initialize();
+  }
+
+  /**
+   * Beginning a transaction initializes the transactional id with a new epoch: this fences a dead
+   * predecessor and makes the coordinator finish its open transaction (and the offsets in it) before
+   * this worker's consumer reads the committed offsets. Aborting an empty transaction sends nothing.
+   */
+  async #initialize(): Promise<void> {
     await this.#producer.connect();
-    // Beginning a transaction initializes the transactional id: this fences a dead predecessor and
-    // makes the coordinator finish its open transaction (and the offsets in it) before this worker's
-    // consumer reads the committed offsets. Aborting an empty transaction sends nothing.
     const transaction = await this.#producer.transaction();
     await transaction.abort();
+  }
+
+  /**
+   * After a failed transaction the partitions' sequence numbers may be held by a batch the broker wrote
+   * before the failure (and the abort then discarded): the same epoch would have its next batch dropped
+   * as a duplicate of that one, records acknowledged and never written. A new producer takes a new epoch,
+   * whose sequences start again, as the Java producer does (KIP-360).
+   */
+  async #renewEpoch(): Promise<void> {
+    await this.#producer.disconnect().catch(() => undefined);
+    this.#producer = this.#createProducer();
+    await this.#initialize();
   }
 
   complete(completed: CompletedWork): Promise<boolean> {
@@ -127,8 +149,14 @@ export class TransactionalSink implements RecordSink {
             : dispatcherError("EDDY_DISPATCH_TRANSACTION_FAILED", `a transaction failed ${attempt} times`, context, error));
           return;
         }
-        log.warn({ ...context, err: error }, "transaction failed; aborted, retrying");
+        log.warn({ ...context, err: error }, "transaction failed; aborted, retrying with a new epoch");
         await sleep(100 * 2 ** attempt);
+        try {
+          await this.#renewEpoch();
+        } catch (renewError) {
+          // The next attempt begins its transaction on the new producer, which initializes it then.
+          log.warn({ ...context, err: renewError }, "a new epoch could not be taken yet; retrying");
+        }
       }
     }
     for (const entry of live) entry.resolve(!entry.completed.work.revoked);

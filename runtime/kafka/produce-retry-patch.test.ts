@@ -20,14 +20,21 @@ const written = (topicData: TopicData) => ({
  * standing in for kafkajs' (its leaders and brokers), a non-transactional producer that counts sequences,
  * one request per broker at a time (as kafkajs' own lock), and up to 4 attempts.
  */
-async function sendTwoRecords(createSendMessages: SendMessages, cluster: Record<string, unknown>): Promise<void> {
+/** Stands in for kafkajs' eosManager of a non-transactional idempotent producer: producer id 7, a new one per initProducerId. */
+function fakeEosManager() {
+  let producerId = 7;
   const sequences = new Map<string, number>();
   const locks = new Map<unknown, Promise<void>>();
   const release = new Map<unknown, () => void>();
-  const eosManager = {
+  return {
     isTransactional: () => false,
+    isInitialized: () => true,
+    async initProducerId() {
+      producerId += 1;
+      sequences.clear();
+    },
     getTransactionalId: () => undefined,
-    getProducerId: () => 7,
+    getProducerId: () => producerId,
     getProducerEpoch: () => 0,
     getSequence: (topic: string, partition: number) => sequences.get(`${topic}/${partition}`) ?? 0,
     updateSequence: (topic: string, partition: number, by: number) => sequences.set(`${topic}/${partition}`, (sequences.get(`${topic}/${partition}`) ?? 0) + by),
@@ -40,6 +47,13 @@ async function sendTwoRecords(createSendMessages: SendMessages, cluster: Record<
       release.get(b)?.();
     },
   };
+}
+
+/**
+ * A send function of `createSendMessages` with `cluster` standing in for kafkajs' (its leaders and
+ * brokers), the producer `eosManager`, and up to 4 attempts a send.
+ */
+function sender(createSendMessages: SendMessages, cluster: Record<string, unknown>, eosManager = fakeEosManager()): (send: Record<string, unknown>) => Promise<unknown[]> {
   const retrier = async (fn: (bail: (e: Error) => never, retryCount: number, retryTime: number) => Promise<unknown[]>) => {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -57,8 +71,46 @@ async function sendTwoRecords(createSendMessages: SendMessages, cluster: Record<
     addMultipleTargetTopics: async () => undefined,
     isConnected: () => true,
   };
-  const send = createSendMessages({ logger, cluster: { ...base, ...cluster }, partitioner: ({ message }: { message: { partition: number } }) => message.partition, eosManager, retrier });
-  await send({ acks: -1, timeout: 1_000, topicMessages: [{ topic: "t", messages: [{ value: "a", partition: 0 }, { value: "b", partition: 1 }] }] });
+  return createSendMessages({ logger, cluster: { ...base, ...cluster }, partitioner: ({ message }: { message: { partition: number } }) => message.partition, eosManager, retrier });
+}
+
+/** Sends one record to each of partitions 0 and 1 of topic "t". */
+async function sendTwoRecords(createSendMessages: SendMessages, cluster: Record<string, unknown>): Promise<void> {
+  await sender(createSendMessages, cluster)(twoRecords("a", "b"));
+}
+
+const twoRecords = (first: string, second: string) => ({
+  acks: -1,
+  timeout: 1_000,
+  topicMessages: [{ topic: "t", messages: [{ value: first, partition: 0 }, { value: second, partition: 1 }] }],
+});
+
+/**
+ * One broker leads partitions 0 and 1; its connection drops during the first four requests (each may
+ * have been written), so the first send fails, and a second send with other records follows. Returns each
+ * request's producer id and first sequence number per partition.
+ */
+async function sendAfterAFailedSend(createSendMessages: SendMessages): Promise<string[]> {
+  const requests: string[] = [];
+  const broker = {
+    nodeId: 1,
+    async produce({ producerId, topicData }: { producerId: number; topicData: Array<TopicData[number] & { partitions: Array<{ partition: number; firstSequence: number }> }> }) {
+      requests.push(`pid ${producerId}: ${topicData.flatMap(({ partitions }) => partitions.map((p) => `${p.partition}@${p.firstSequence}`)).join(" ")}`);
+      if (requests.length <= 4) throw Object.assign(new Error("connection closed"), { name: "KafkaJSConnectionError", retriable: true });
+      return written(topicData);
+    },
+  };
+  const send = sender(createSendMessages, {
+    findTopicPartitionMetadata: () => [
+      { partitionId: 0, leader: 1 },
+      { partitionId: 1, leader: 1 },
+    ],
+    findLeaderForPartitions: (_topic: string, partitions: string[]) => ({ 1: partitions }),
+    findBroker: async () => broker,
+  });
+  await expect(send(twoRecords("a", "b"))).rejects.toThrow("connection closed");
+  await send(twoRecords("c", "d"));
+  return requests;
 }
 
 /**
@@ -147,6 +199,44 @@ describe("the produce retry patch", () => {
     const { createRequire } = await import("node:module");
     const original = createRequire(import.meta.url)("kafkajs/src/producer/sendMessages.js") as SendMessages;
     expect(await sendThroughTwoBrokers(original)).toEqual({ 1: 2, 2: 2 });
+  });
+
+  it("sends after a failed request under a fresh producer id, never a written batch's sequence numbers with other records", async () => {
+    const patched = patchedSendMessagesModule();
+    const requests = await sendAfterAFailedSend(patched!.exports as SendMessages);
+    expect(requests).toEqual(["pid 7: 0@0 1@0", "pid 8: 0@0 1@0", "pid 9: 0@0 1@0", "pid 10: 0@0 1@0", "pid 11: 0@0 1@0"]);
+  });
+
+  it("fixes what kafkajs 2.2.4 does: the next send reuses the failed request's sequence numbers (the broker drops it as a duplicate)", async () => {
+    const { createRequire } = await import("node:module");
+    const original = createRequire(import.meta.url)("kafkajs/src/producer/sendMessages.js") as SendMessages;
+    const requests = await sendAfterAFailedSend(original);
+    expect(new Set(requests)).toEqual(new Set(["pid 7: 0@0 1@0"]));
+    expect(requests).toHaveLength(5);
+  });
+
+  it("sends one batch at a time on an idempotent producer, so that no send takes a sequence number another's retry needs", async () => {
+    const patched = patchedSendMessagesModule();
+    const events: string[] = [];
+    const broker = {
+      nodeId: 1,
+      async produce({ topicData }: { topicData: TopicData }) {
+        const values = (topicData as unknown as Array<{ topic: string }>).map(({ topic }) => topic).join();
+        events.push(`start ${values}`);
+        await sleep(20);
+        events.push(`end ${values}`);
+        return written(topicData);
+      },
+    };
+    const cluster = {
+      findTopicPartitionMetadata: () => [{ partitionId: 0, leader: 1 }],
+      findLeaderForPartitions: (_topic: string, partitions: string[]) => ({ 1: partitions }),
+      findBroker: async () => broker,
+    };
+    const send = sender(patched!.exports as SendMessages, cluster);
+    const one = (topic: string) => ({ acks: -1, timeout: 1_000, topicMessages: [{ topic, messages: [{ value: "x", partition: 0 }] }] });
+    await Promise.all([send(one("a")), send(one("b"))]);
+    expect(events).toEqual(["start a", "end a", "start b", "end b"]);
   });
 
   it("gives a client class of its own and leaves kafkajs as others import it unpatched", () => {

@@ -14,6 +14,14 @@ import { createRequire } from "node:module";
  *    under at-least-once that way).
  * 3. Records are grouped into partitions once, at the first attempt, so that a record without a key
  *    cannot land on another partition in a retry.
+ * 4. An idempotent producer sends one batch at a time, retries included, and a non-transactional one
+ *    takes a fresh producer id after a failed attempt. A failed request may have been written
+ *    anyway (the leader died before answering); kafkajs rolls the partition's sequence number back
+ *    and the next batch reuses it, which the broker takes for a retry of the written batch and drops
+ *    as a duplicate: those records were acknowledged and never written. Within one send the retry
+ *    carries the same records, so a duplicate there is the same batch; across sends it is not.
+ *    Transactions reuse the sequence across an abort the same way: TransactionalSink takes a new
+ *    epoch after a failed transaction (the leader-kill fault test lost 36 exactly-once records so).
  *
  * @param sendMessagesFile kafkajs' own file: its relative requires are resolved from there.
  */
@@ -25,8 +33,8 @@ export function createSendMessages(sendMessagesFile: string): (deps: any) => (se
   const createTopicData = kafkajs("./createTopicData");
   const responseSerializer = kafkajs("./responseSerializer");
 
-  return ({ logger, cluster, partitioner, eosManager, retrier }: any) =>
-    async ({ acks, timeout, compression, topicMessages }: any): Promise<any[]> => {
+  return ({ logger, cluster, partitioner, eosManager, retrier }: any) => {
+    const sendOnce = async ({ acks, timeout, compression, topicMessages }: any): Promise<any[]> => {
       /** "topic\0partition" of every partition whose records a broker acknowledged. */
       const written = new Set<string>();
       const responses: any[] = [];
@@ -96,9 +104,16 @@ export function createSendMessages(sendMessagesFile: string): (deps: any) => (se
       return retrier(async (bail: (error: Error) => never, retryCount: number, retryTime: number) => {
         await cluster.addMultipleTargetTopics(topicMessages.map(({ topic }: any) => topic));
         try {
+          if (usedSequences.has(eosManager)) {
+            await eosManager.initProducerId();
+            usedSequences.delete(eosManager);
+          }
           const settled = await Promise.allSettled(await createProducerRequests());
           const failed = settled.find((result): result is PromiseRejectedResult => result.status === "rejected");
-          if (failed) throw failed.reason;
+          if (failed) {
+            if (eosManager.isInitialized() && !eosManager.isTransactional()) usedSequences.add(eosManager);
+            throw failed.reason;
+          }
           return responses.slice();
         } catch (e: any) {
           // From here on as kafkajs 2.2.4 has it.
@@ -127,4 +142,23 @@ export function createSendMessages(sendMessagesFile: string): (deps: any) => (se
         }
       });
     };
+
+    return async (send: any): Promise<any[]> => {
+      // Sequence numbers exist once the producer has an id (idempotent and transactional producers).
+      if (!eosManager.isInitialized()) return sendOnce(send);
+      const previous = sending.get(eosManager) ?? Promise.resolve();
+      const mine = previous.then(() => sendOnce(send));
+      sending.set(eosManager, mine.catch(() => undefined));
+      return mine;
+    };
+  };
 }
+
+/**
+ * Idempotent producers (their eosManagers) with a failed request whose sequence numbers the broker may
+ * hold: the next attempt takes a fresh producer id first (rule 4).
+ */
+const usedSequences = new WeakSet<object>();
+
+/** Per producer (its eosManager), the send in progress: the next one starts when it settles. */
+const sending = new WeakMap<object, Promise<unknown>>();

@@ -175,9 +175,9 @@ function count(input: Map<string, string>, reader: LiveReader): { processed: num
   const results = outputRecords(reader).map(({ p, o }) => `${p}/${o}`);
   const { distinct, duplicates } = tally(results);
   const seen = new Set(results);
-  let lost = 0;
-  for (const record of input.keys()) if (!seen.has(record)) lost++;
-  return { processed: distinct, duplicates, lost, results: results.length };
+  const missing = [...input.keys()].filter((record) => !seen.has(record));
+  if (missing.length > 0) console.log(`leader kill: input records without a result (first 20): ${missing.slice(0, 20).join(" ")}`);
+  return { processed: distinct, duplicates, lost: missing.length, results: results.length };
 }
 
 /** Where a result came from an earlier input offset than the one before it in the same output partition: a reprocessing. */
