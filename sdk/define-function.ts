@@ -63,6 +63,12 @@ export interface FunctionConfig {
     /** Least time between two changes of the replica count (activation and panic excepted). */
     minChangeIntervalMs?: number;
   };
+  /**
+   * Per-key state (`ctx.state`), kept in the compacted changelog topic `<name>.state` and in each
+   * worker's memory for the partitions it owns. Needs ordering "partition" or "key". Absent: no state.
+   * Default { maxBytes: 67108864 } (64 MiB of keys and values per worker).
+   */
+  state?: { maxBytes?: number };
 }
 
 /**

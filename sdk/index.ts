@@ -9,4 +9,4 @@ export type {
 export { NonRetriableError, RetryAfterError, BatchItemFailures, SdkErrorCode, ERROR_CODE_PROPERTY } from "./errors.js";
 export { createEvent } from "./event.js";
 export type { EventRecord } from "./event.js";
-export type { EddyEvent, CloudEvent, Context, EmitValue, EmitOptions, FunctionLogger, FetchInit, FetchHeaders, FetchResponse } from "./types.js";
+export type { EddyEvent, CloudEvent, Context, FunctionState, EmitValue, EmitOptions, FunctionLogger, FetchInit, FetchHeaders, FetchResponse } from "./types.js";

@@ -122,9 +122,43 @@ export interface Context {
   readonly log: FunctionLogger;
   /** The function's configured variables (`env` in its configuration). */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Per-key state, for functions with `state` in their definition (ordering "partition" or "key").
+   * Without a key argument the calls act on the record's own key; with one, on another key of the
+   * same partition (in handleBatch the key is always named). Writes count only if the record succeeds.
+   */
+  readonly state: FunctionState;
   /** 1 on the first attempt at these records, 2 on the first retry, … */
   readonly attempt: number;
   readonly function: { readonly name: string; readonly version: number };
+}
+
+/**
+ * `ctx.state`: JSON values per key, kept in the function's changelog topic `<name>.state` and restored
+ * wherever its partition runs next. `set` and `delete` take effect when the record succeeds (written
+ * with its emits and offsets: in one transaction with "exactly-once"); reads see the record's own
+ * writes at once. A value (as JSON, with its key) may be up to 1 MiB.
+ *
+ * @example
+ * ```ts
+ * async handle(event, ctx) {
+ *   const count = (await ctx.state.get<number>()) ?? 0;
+ *   ctx.state.set(count + 1);
+ *   const totals = await ctx.state.get<{ n: number }>("totals");
+ * }
+ * ```
+ */
+export interface FunctionState {
+  /** The record's own key's value, or undefined when it has none. */
+  get<T = unknown>(): Promise<T | undefined>;
+  /** Another key's value (same partition), or undefined. */
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  /** Sets the record's own key's value (any JSON value; null is a value, not a delete). */
+  set(value: unknown): void;
+  set(key: string, value: unknown): void;
+  /** Removes the record's own key's value (a tombstone in the changelog). */
+  delete(): void;
+  delete(key: string): void;
 }
 
 /**

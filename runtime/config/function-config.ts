@@ -10,6 +10,10 @@ function integer(min: number, max: number) {
   return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 }
 
+/** Default `state.maxBytes`: what one worker keeps in memory of the function's state, keys and values. */
+export const DEFAULT_STATE_MAX_BYTES = 64 * 1024 * 1024;
+const MAX_STATE_BYTES = 4 * 1024 * 1024 * 1024;
+
 const FUNCTION_NAME = /^[a-z0-9-]{1,63}$/;
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
@@ -106,8 +110,14 @@ export const functionConfigSchema = z
       .default([]),
     env: z.record(z.string(), z.string({ error: "expected a string" }), { error: "expected an object of strings" }).default({}),
     scaling: scalingSchema.prefault({}),
+    // Absent: the function keeps no state (ctx.state refuses, no changelog topic).
+    state: z
+      .object({ maxBytes: integer(1_024, MAX_STATE_BYTES).default(DEFAULT_STATE_MAX_BYTES) })
+      .strict()
+      .optional(),
   })
   .strict();
+
 
 export type FunctionConfig = z.output<typeof functionConfigSchema>;
 
@@ -116,7 +126,14 @@ export type FunctionConfigResult = { ok: true; config: FunctionConfig } | { ok: 
 /** Validates a function's configuration, collecting every problem rather than stopping at the first. */
 export function parseFunctionConfig(input: unknown): FunctionConfigResult {
   const result = functionConfigSchema.safeParse(input, { reportInput: true });
-  if (result.success) return { ok: true, config: result.data };
+  if (result.success) {
+    // State is per key: with "none" two records of a key may run at once and overwrite each other's writes.
+    // (Checked here, not as a refinement: the deploy body's overrides are this schema made partial.)
+    if (result.data.state !== undefined && result.data.ordering === "none") {
+      return { ok: false, problems: [{ path: "state", message: 'expected ordering "partition" or "key" for a function with state (records of one key must run in order)' }] };
+    }
+    return { ok: true, config: result.data };
+  }
   return { ok: false, problems: formatIssues(result.error.issues) };
 }
 

@@ -40,6 +40,12 @@ export const SandboxErrorCodes = [
   "EDDY_SANDBOX_FETCH_TOO_LARGE",
   /** A per-invocation quota ran out: pending timers or fetches (the message names the limit). */
   "EDDY_SANDBOX_LIMIT",
+  /** ctx.state in a function without `state` in its definition, or the own-key form for a record without a key or in handleBatch. Not retriable. */
+  "EDDY_SANDBOX_STATE_UNAVAILABLE",
+  /** ctx.state with a key or value it can never take (not a string key, undefined, not JSON, over maxStateValueBytes). Not retriable. */
+  "EDDY_SANDBOX_INVALID_STATE",
+  /** The worker's state for the function would grow past `state.maxBytes`: the record's writes are refused. Not retriable. */
+  "EDDY_STATE_FULL",
   SdkErrorCode.NonRetriable,
   SdkErrorCode.RetryAfter,
   SdkErrorCode.BatchItemFailures,

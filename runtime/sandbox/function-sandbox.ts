@@ -11,12 +11,12 @@ import { packRecords } from "./pack-records.js";
 import { blameOnReset } from "./reset-blame.js";
 import { checkResult, type ResultRules } from "./result-check.js";
 import { sandboxFailure, type SerializedError } from "./serialized-error.js";
-import type { EmittedRecord, FunctionInfo, InvocationResult, LogLevel, RecordOutcome, SandboxRecord, SandboxTrace, TraceIds } from "./types.js";
+import type { EmittedRecord, FunctionInfo, InvocationResult, LogLevel, RecordOutcome, SandboxRecord, SandboxTrace, StateReader, TraceIds } from "./types.js";
 import type { HarnessEnvironment, InvocationOrder, ReservedTopics, WireResult } from "./wire.js";
 
 export type { SerializedError } from "./serialized-error.js";
 export type { InvocationOrder } from "./wire.js";
-export type { EmittedRecord, FunctionInfo, InvocationResult, LogLevel, RecordOutcome, SandboxRecord, SandboxTrace, FetchSpan, TraceIds } from "./types.js";
+export type { EmittedRecord, FunctionInfo, InvocationResult, LogLevel, RecordOutcome, SandboxRecord, SandboxTrace, FetchSpan, StateReader, StateWrite, TraceIds } from "./types.js";
 export { DEFAULT_SANDBOX_LIMITS, MAX_BUNDLE_BYTES, type SandboxLimits } from "./limits.js";
 
 export interface FunctionSandboxOptions {
@@ -36,8 +36,10 @@ export interface FunctionSandboxOptions {
    * `eddy.functions` and Kafka's `__*` topics. Default "eddy.".
    */
   topicPrefix?: string;
-  /** Overrides of DEFAULT_SANDBOX_LIMITS (emits, logs, timers, fetch). */
+  /** Overrides of DEFAULT_SANDBOX_LIMITS (emits, logs, timers, fetch, state values). */
   limits?: Partial<SandboxLimits>;
+  /** The definition has `state`: ctx.state works, reading through InvokeOptions.state. Default false. */
+  state?: boolean;
 }
 
 export interface InvokeOptions {
@@ -54,6 +56,8 @@ export interface InvokeOptions {
   order?: InvocationOrder;
   /** The invocation's trace, when tracing is on: its ids go on the function's log lines, and each ctx.fetch gets a client span. */
   trace?: SandboxTrace;
+  /** Where ctx.state reads the invocation's partition (with `state`); absent, every key reads as absent. */
+  state?: StateReader;
 }
 
 // How long a timed-out isolate gets to hand over what it finished before it is disposed anyway.
@@ -135,6 +139,10 @@ export class FunctionSandbox {
       setTimer: (runtime, id, delayMs) => bridge.setTimer(runtime, id, delayMs),
       clearTimer: (runtime, id) => bridge.clearTimer(runtime, id),
       fetch: (runtime, id, request) => bridge.fetch(runtime, id, request),
+      stateGet: (runtime, id, key) => {
+        const pending = typeof id === "number" && typeof key === "string" && !runtime.disposed ? runtime.inflight.get(id) : undefined;
+        return pending?.state?.get(key as string) ?? null;
+      },
       catastrophe: (message) => {
         // isolated-vm's documented advice: V8 lost control of the isolate and its resources are
         // unrecoverable, so the process must end; the worker is restarted and nothing is lost (SPEC §4, §5).
@@ -191,6 +199,7 @@ export class FunctionSandbox {
         deadline: performance.now() + timeoutMs,
         deadlineTimer: undefined,
         trace: options.trace,
+        state: options.state,
         resolve,
       };
       this.#bridge.invocationStarted(runtime);
@@ -342,8 +351,10 @@ function harnessEnvironment(options: FunctionSandboxOptions, limits: SandboxLimi
       maxPendingTimers: limits.maxPendingTimers,
       maxFetchesPerInvocation: limits.maxFetchesPerInvocation,
       maxFetchBodyBytes: limits.maxFetchBodyBytes,
+      maxStateValueBytes: limits.maxStateValueBytes,
     },
     reservedTopics: reserved,
+    state: options.state === true,
   };
 }
 
@@ -363,6 +374,7 @@ function toResult(pending: PendingInvocation, wire: WireResult | undefined, fail
     recordIndex: emit.recordIndex,
   }));
   const result: InvocationResult = { outcomes, emitted, durationMs: performance.now() - pending.startedAt };
+  if (wire?.stateWrites?.length) result.stateWrites = wire.stateWrites.map((w) => ({ key: w.key, value: w.value, recordIndex: w.recordIndex }));
   if (wire?.logsDropped) result.logsDropped = wire.logsDropped;
   return result;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import ivm from "isolated-vm";
 import { invalidFunctionError } from "./errors.js";
 import { FetchGate } from "./host-fetch.js";
-import type { FunctionInfo, InvocationResult, LogLevel, SandboxRecord, SandboxTrace } from "./types.js";
+import type { FunctionInfo, InvocationResult, LogLevel, SandboxRecord, SandboxTrace, StateReader } from "./types.js";
 import { parseUrlForIsolate, setUrlPartForIsolate } from "./url-host.js";
 import {
   INSTALL_GLOBAL_NAME,
@@ -32,6 +32,8 @@ export interface PendingInvocation {
   deadlineTimer: NodeJS.Timeout | undefined;
   /** InvokeOptions.trace. */
   trace: SandboxTrace | undefined;
+  /** InvokeOptions.state. */
+  state: StateReader | undefined;
   resolve(result: InvocationResult): void;
 }
 
@@ -46,6 +48,8 @@ export interface RuntimeHandlers {
   setTimer(runtime: IsolateRuntime, timerId: number, delayMs: number): void;
   clearTimer(runtime: IsolateRuntime, timerId: number): void;
   fetch(runtime: IsolateRuntime, fetchId: number, request: WireFetchRequest): void;
+  /** ctx.state's read: the JSON text of `key` for the invocation's partition, null when none. Answered synchronously. */
+  stateGet(runtime: IsolateRuntime, invocationId: unknown, key: unknown): string | null;
   catastrophe(message: string): void;
 }
 
@@ -131,6 +135,7 @@ export class IsolateRuntime {
           // A copy with a buffer of its own: a view into Node's pool would carry the whole pool across.
           return new Uint8Array(randomBytes(size));
         }),
+        new ivm.Callback((id: unknown, key: unknown) => handlers.stateGet(this, id, key), { sync: true }),
         new ivm.ExternalCopy(spec.environment).copyInto(),
       ],
       { result: { reference: true }, timeout: HARNESS_TIMEOUT_MS },

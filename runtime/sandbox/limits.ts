@@ -26,6 +26,8 @@ export interface SandboxLimits extends IsolateLimits {
   maxFetchBodyBytes: number;
   /** Redirects one ctx.fetch follows (each checked against egress). */
   maxRedirects: number;
+  /** Largest ctx.state value, as JSON with its key (the changelog's records stay under Kafka's 1 MiB default). */
+  maxStateValueBytes: number;
 }
 
 export const DEFAULT_SANDBOX_LIMITS: Readonly<SandboxLimits> = Object.freeze({
@@ -39,6 +41,7 @@ export const DEFAULT_SANDBOX_LIMITS: Readonly<SandboxLimits> = Object.freeze({
   fetchTimeoutMs: 10_000,
   maxFetchBodyBytes: 5_242_880,
   maxRedirects: 10,
+  maxStateValueBytes: 1_048_000,
 });
 
 /** Largest bundle a deploy accepts (checked after bundling, and for prebuilt bundles). */

@@ -1,11 +1,11 @@
 import { SdkErrorCode } from "../../sdk/errors.js";
 import type { SandboxErrorCode } from "./errors.js";
-import { emittedBytes } from "./isolate/emit.js";
+import { emittedBytes, utf8Length } from "./isolate/emit.js";
 import { reservedTopicProblem } from "./isolate/reserved-topics.js";
 import type { SandboxLimits } from "./limits.js";
 import { sandboxFailure, type SerializedError } from "./serialized-error.js";
 import type { RecordOutcome } from "./types.js";
-import type { ReservedTopics, WireEmit, WireResult } from "./wire.js";
+import type { ReservedTopics, WireEmit, WireResult, WireStateWrite } from "./wire.js";
 
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const USER_CODE = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -22,12 +22,14 @@ const ISOLATE_CODES = new Set<string>([
   "EDDY_SANDBOX_FETCH_TIMEOUT",
   "EDDY_SANDBOX_FETCH_TOO_LARGE",
   "EDDY_SANDBOX_LIMIT",
+  "EDDY_SANDBOX_STATE_UNAVAILABLE",
+  "EDDY_SANDBOX_INVALID_STATE",
 ] satisfies string[]);
 
 const OK: RecordOutcome = Object.freeze({ status: "ok" });
 
 export interface ResultRules {
-  limits: Pick<SandboxLimits, "maxEmitRecordBytes" | "maxEmitBytesPerInvocation" | "maxEmitsPerInvocation">;
+  limits: Pick<SandboxLimits, "maxEmitRecordBytes" | "maxEmitBytesPerInvocation" | "maxEmitsPerInvocation" | "maxStateValueBytes">;
   reserved: ReservedTopics;
   stopOnFailure: boolean;
 }
@@ -42,8 +44,9 @@ export interface ResultRules {
  */
 export function checkResult(raw: unknown, recordCount: number, rules: ResultRules): WireResult | { problem: string } {
   if (raw === null || typeof raw !== "object") return { problem: "the result is not an object" };
-  const { outcomes: sentOutcomes, emitted: rawEmitted, logsDropped } = raw as Record<string, unknown>;
+  const { outcomes: sentOutcomes, emitted: rawEmitted, logsDropped, stateWrites: rawStateWrites } = raw as Record<string, unknown>;
   if (!Array.isArray(rawEmitted)) return { problem: "emitted is not an array" };
+  if (rawStateWrites !== undefined && !Array.isArray(rawStateWrites)) return { problem: "stateWrites is not an array" };
   let outcomes: (RecordOutcome | null)[];
   if (sentOutcomes === recordCount) {
     // A number says every record succeeded (see SentResult).
@@ -63,12 +66,32 @@ export function checkResult(raw: unknown, recordCount: number, rules: ResultRule
     if (checked === undefined) return { problem: "an emitted record has the wrong shape" };
     emitted.push(checked);
   }
+  const stateWrites: WireStateWrite[] = [];
+  for (const write of (rawStateWrites ?? []) as unknown[]) {
+    const checked = checkStateWrite(write, recordCount, rules.limits.maxStateValueBytes);
+    if (checked === undefined) return { problem: "a state write has the wrong shape or size" };
+    stateWrites.push(checked);
+  }
   const result: WireResult = {
     outcomes,
     emitted,
     logsDropped: typeof logsDropped === "number" && Number.isSafeInteger(logsDropped) && logsDropped > 0 ? logsDropped : 0,
   };
-  return enforceEmitRules(result, rules);
+  const enforced = enforceEmitRules(result, rules);
+  // Only records that succeeded write state (handleBatch's writes, index -1, when any record did).
+  const ok = (index: number) => (index === -1 ? enforced.outcomes.some((o) => o?.status === "ok") : enforced.outcomes[index]?.status === "ok");
+  const kept = stateWrites.filter((write) => ok(write.recordIndex));
+  if (kept.length > 0) enforced.stateWrites = kept;
+  return enforced;
+}
+
+function checkStateWrite(value: unknown, recordCount: number, maxValueBytes: number): WireStateWrite | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  const { key, value: json, recordIndex } = value as Record<string, unknown>;
+  if (typeof key !== "string" || (json !== null && typeof json !== "string")) return undefined;
+  if (typeof recordIndex !== "number" || !Number.isInteger(recordIndex) || recordIndex < -1 || recordIndex >= recordCount) return undefined;
+  if (utf8Length(key) + (json === null ? 0 : utf8Length(json)) > maxValueBytes) return undefined;
+  return { key, value: json, recordIndex };
 }
 
 function enforceEmitRules(result: WireResult, rules: ResultRules): WireResult {

@@ -14,6 +14,19 @@ export interface EmittedRecord {
   recordIndex: number;
 }
 
+/** A ctx.state write of a record that succeeded: `value` is JSON text, null for a delete. */
+export interface StateWrite {
+  key: string;
+  value: string | null;
+  /** Which input record's handling wrote it; -1 for handleBatch. */
+  recordIndex: number;
+}
+
+/** What ctx.state reads of the invocation's partition: the JSON text of `key`, or undefined when it has none. */
+export interface StateReader {
+  get(key: string): string | undefined;
+}
+
 /** What happened to one input record. "skipped": not attempted because an earlier record of the batch failed. */
 export type RecordOutcome = { status: "ok" } | { status: "failed"; error: SerializedError } | { status: "skipped" };
 
@@ -22,6 +35,8 @@ export interface InvocationResult {
   outcomes: RecordOutcome[];
   /** Only the emits of records (or handleBatch invocations) that succeeded. */
   emitted: EmittedRecord[];
+  /** ctx.state writes of the records that succeeded, in order; absent when there are none. */
+  stateWrites?: StateWrite[];
   durationMs: number;
   /** Log lines dropped over maxLogLinesPerInvocation (also reported as one warn line); absent when none. */
   logsDropped?: number;

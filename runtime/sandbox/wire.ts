@@ -46,6 +46,14 @@ export interface WireEmit {
   recordIndex: number;
 }
 
+/** A ctx.state write of a record that succeeded: `value` is JSON text, null for a delete. */
+export interface WireStateWrite {
+  key: string;
+  value: string | null;
+  /** Which input record's handling wrote it; -1 for handleBatch. */
+  recordIndex: number;
+}
+
 /**
  * `null` outcome: the record had not finished when the invocation was cut short (timeout). The
  * harness sends `outcomes` as the record count when every record succeeded (the common case, and
@@ -54,6 +62,8 @@ export interface WireEmit {
 export interface WireResult {
   outcomes: (RecordOutcome | null)[];
   emitted: WireEmit[];
+  /** ctx.state writes of the records that succeeded, in order; absent when there are none. */
+  stateWrites?: WireStateWrite[];
   /** Log lines dropped over the per-invocation limit since the last result reported them. */
   logsDropped?: number;
 }
@@ -110,8 +120,8 @@ export type WireFetchResult =
 
 /**
  * Host functions the harness receives at install (isolated-vm Callbacks: arguments and results are
- * copied). log, setTimer, clearTimer, settle and fetch are fire-and-forget; parseUrl, setUrlPart and
- * randomBytes answer synchronously.
+ * copied). log, setTimer, clearTimer, settle and fetch are fire-and-forget; parseUrl, setUrlPart,
+ * randomBytes and stateGet answer synchronously.
  */
 export interface HostFunctions {
   /** `invocation`: the id of the invocation whose ctx.log wrote the line; absent for console.*, which no invocation owns. */
@@ -126,6 +136,8 @@ export interface HostFunctions {
   setUrlPart(href: string, part: UrlPart, value: string): WireUrl | null;
   /** Bytes from the host's CSPRNG. */
   randomBytes(length: number): Uint8Array;
+  /** ctx.state: the JSON text of `key` in the partition of invocation `invocationId`, or null when it has none. */
+  stateGet(invocationId: number, key: string): string | null;
 }
 
 /** What install() returns to the host (as a Reference; function code never sees it). */
@@ -150,6 +162,7 @@ export interface IsolateLimits {
   maxPendingTimers: number;
   maxFetchesPerInvocation: number;
   maxFetchBodyBytes: number;
+  maxStateValueBytes: number;
 }
 
 /** Topics ctx.emit refuses: Eddy's own (registry, `<prefix>*`) and Kafka's internal ones. */
@@ -161,4 +174,6 @@ export interface HarnessEnvironment {
   function: { name: string; version: number };
   limits: IsolateLimits;
   reservedTopics: ReservedTopics;
+  /** The definition has `state`: ctx.state works (otherwise it throws EDDY_SANDBOX_STATE_UNAVAILABLE). */
+  state: boolean;
 }

@@ -24,6 +24,7 @@ import { describeValue, safe } from "./format.js";
 import { installGlobals } from "./globals.js";
 import { LogBudget } from "./log-budget.js";
 import { serializeError } from "./serialize-error.js";
+import { StateScope, type InvocationState, type StateRules } from "./state.js";
 import { EddyTextDecoder, EddyTextEncoder } from "./text-codec.js";
 import { createTimers } from "./timers.js";
 import { unpackBatch } from "./unpack-batch.js";
@@ -39,6 +40,8 @@ interface Invocation {
   quota: { fetches: number; invocation: number };
   /** Its ctx.log: lines say which invocation wrote them (the host adds the invocation's trace ids). */
   logger: FunctionLogger;
+  /** Its ctx.state: what its succeeded records wrote, read through to the host's store. */
+  state: InvocationState;
   /** Settled, or abandoned by the host (timeout): nothing more is recorded. */
   done: boolean;
 }
@@ -55,10 +58,11 @@ function install(
   parseUrl: HostFunctions["parseUrl"],
   setUrlPart: HostFunctions["setUrlPart"],
   randomBytes: HostFunctions["randomBytes"],
+  stateGet: HostFunctions["stateGet"],
   environment: HarnessEnvironment,
 ): HarnessApi {
   delete (globalThis as Record<string, unknown>)[INSTALL_GLOBAL_NAME];
-  const host: HostFunctions = { log, setTimer, clearTimer, settle, fetch, parseUrl, setUrlPart, randomBytes };
+  const host: HostFunctions = { log, setTimer, clearTimer, settle, fetch, parseUrl, setUrlPart, randomBytes, stateGet };
   const { limits } = environment;
   const invocations = new Map<number, Invocation>();
   const active = () => invocations.size > 0;
@@ -72,6 +76,7 @@ function install(
   installGlobals(host, timers, logs, urls);
 
   const emitRules: EmitRules = { limits, reserved: environment.reservedTopics, encoder };
+  const stateRules: StateRules = { enabled: environment.state, maxValueBytes: limits.maxStateValueBytes };
   const env = Object.freeze({ ...environment.env });
   const fn = Object.freeze({ ...environment.function });
   const loggerFor = (invocationId: number): FunctionLogger => {
@@ -81,11 +86,12 @@ function install(
   let loaded: LoadedFunction | undefined;
 
   // A fresh, frozen ctx per record: nothing one record's handling does to it reaches the next.
-  const contextFor = (scope: EmitScope, attempt: number, invocation: Invocation): Context =>
+  const contextFor = (scope: EmitScope, state: StateScope, attempt: number, invocation: Invocation): Context =>
     Object.freeze({
       emit: scope.emit,
       fetch: (input: unknown, init?: unknown) => fetches.fetch(invocation.quota, input, init),
       log: invocation.logger,
+      state: state.api,
       env,
       attempt,
       function: fn,
@@ -105,7 +111,9 @@ function install(
     let allOk = true;
     for (let i = 0; i < outcomes.length && allOk; i++) allOk = outcomes[i] === OK;
     // All succeeded: the count crosses instead of an array of outcomes.
-    return { outcomes: allOk ? outcomes.length : outcomes, emitted: invocation.emitted, logsDropped: logs.takeDropped() };
+    const result: SentResult = { outcomes: allOk ? outcomes.length : outcomes, emitted: invocation.emitted, logsDropped: logs.takeDropped() };
+    if (invocation.state.writes.length > 0) result.stateWrites = invocation.state.writes;
+    return result;
   }
 
   function finish(invocation: Invocation): void {
@@ -174,20 +182,21 @@ function install(
         continue;
       }
       const scope = new EmitScope(i, invocation.emitBudget, emitRules);
+      const state = new StateScope(records[i]!.key, i, invocation.state, stateRules);
       let error: unknown;
       let threw = false;
       try {
-        await handle(createEvent(records[i]!), contextFor(scope, attempt, invocation));
+        await handle(createEvent(records[i]!), contextFor(scope, state, attempt, invocation));
       } catch (thrown) {
         threw = true;
         error = thrown;
       }
       scope.close();
       if (invocation.done) return;
-      // An emit that threw fails its record even when the handler caught it: its output is incomplete.
-      if (!threw && scope.failed) {
+      // An emit or state call that threw fails its record even when the handler caught it: its output is incomplete.
+      if (!threw && (scope.failed || state.failed)) {
         threw = true;
-        error = scope.failure;
+        error = scope.failed ? scope.failure : state.failure;
       }
       if (threw) {
         invocation.outcomes[i] = { status: "failed", error: serializeError(error) };
@@ -195,6 +204,7 @@ function install(
       } else {
         invocation.outcomes[i] = OK;
         for (const emit of scope.emits) invocation.emitted.push(emit);
+        state.commit();
       }
     }
   }
@@ -207,13 +217,14 @@ function install(
   ): Promise<void> {
     const events = records.map(createEvent);
     const scope = new EmitScope(-1, invocation.emitBudget, emitRules);
+    const state = new StateScope(undefined, -1, invocation.state, stateRules);
     let failedList: unknown;
     let itemError: SerializedError;
     try {
-      const result = await handleBatch(events, contextFor(scope, attempt, invocation));
+      const result = await handleBatch(events, contextFor(scope, state, attempt, invocation));
       scope.close();
-      if (scope.failed) {
-        if (!invocation.done) failRest(invocation, serializeError(scope.failure));
+      if (scope.failed || state.failed) {
+        if (!invocation.done) failRest(invocation, serializeError(scope.failed ? scope.failure : state.failure));
         return;
       }
       failedList = result === null || typeof result !== "object" ? undefined : (result as { failed?: unknown }).failed;
@@ -221,8 +232,8 @@ function install(
     } catch (error) {
       scope.close();
       if (invocation.done) return;
-      if (scope.failed) {
-        failRest(invocation, serializeError(scope.failure));
+      if (scope.failed || state.failed) {
+        failRest(invocation, serializeError(scope.failed ? scope.failure : state.failure));
         return;
       }
       if (safe(() => (error as Record<string, unknown>)[ERROR_CODE_PROPERTY], undefined) !== SdkErrorCode.BatchItemFailures) {
@@ -240,9 +251,12 @@ function install(
       return;
     }
     for (let i = 0; i < events.length; i++) invocation.outcomes[i] = failed.has(i) ? { status: "failed", error: itemError } : OK;
-    // The batch's emits cannot be told apart by record: when some records succeeded they are all
-    // kept (a retry of the failed ones may emit again: at least once), when none did they are dropped.
-    if (failed.size < events.length) for (const emit of scope.emits) invocation.emitted.push(emit);
+    // The batch's emits and state writes cannot be told apart by record: when some records succeeded
+    // they are all kept (a retry of the failed ones may write again: at least once), when none did they are dropped.
+    if (failed.size < events.length) {
+      for (const emit of scope.emits) invocation.emitted.push(emit);
+      state.commit();
+    }
   }
 
   return {
@@ -262,6 +276,7 @@ function install(
         emitBudget: { bytes: 0, count: 0 },
         quota: { fetches: 0, invocation: invocationId },
         logger: loggerFor(invocationId),
+        state: { read: (key) => host.stateGet(invocationId, key), written: new Map(), writes: [] },
         done: false,
       };
       logs.open(invocations.size === 0);
