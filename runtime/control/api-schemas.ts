@@ -274,6 +274,17 @@ export const deadLetterBody = z
   })
   .strict();
 
+export const stateParams = z.object({ name: functionNameSchema, key: z.string().min(1).describe("The record key, URL-encoded") });
+
+export const stateValue = z.object({
+  name: z.string(),
+  key: z.string(),
+  value: z.unknown().describe("The key's state, as the function set it (JSON)"),
+  partition: z.number().int().describe("The changelog partition it lives in (its records' source partition)"),
+  updatedAt: z.string().describe("When it was last written (the changelog record's timestamp)"),
+  fresh: z.boolean().describe("False when the changelog could not be read to its end within 5 s: the value may be older than the newest write"),
+});
+
 export const deadLetterAccepted = z.object({
   name: z.string(),
   topic: z.string(),

@@ -139,6 +139,7 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
       await sampling;
       scaler.stop();
       await supervisor.stopAll();
+      await operations.close();
       stopWarm();
       await registry.close();
       await tokens.close();

@@ -20,6 +20,7 @@ process.once("message", async (request: DryRunRequest) => {
       onLog: (level, message) => logs.push({ level, message, at: new Date().toISOString() }),
       egress: request.egress,
       topicPrefix: request.topicPrefix,
+      state: request.state,
     });
     const result = await sandbox.invoke(request.records, { attempt: 1, timeoutMs: request.timeoutMs });
     sandbox.dispose();

@@ -24,6 +24,8 @@ export interface DryRunRequest {
   records: SandboxRecord[];
   egress: string[];
   topicPrefix: string;
+  /** The function has `state`: ctx.state works and reads every key as absent (a dry run touches no state). */
+  state: boolean;
   /** The function's record and Eddy's secret key (base64), for the child to open its secrets into ctx.env. */
   secrets?: { record: FunctionRecord; key: string };
 }
@@ -115,6 +117,7 @@ export async function dryRun(record: FunctionRecord, events: InvokeEvent[], topi
     records: toSandboxRecords(record, events),
     egress: record.config.egress,
     topicPrefix,
+    state: record.config.state !== undefined,
     ...(record.secrets && secretKey ? { secrets: { record, key: secretKey.toString("base64") } } : {}),
   };
   const reply = await runChild(request, record.config.timeoutMs + LOAD_ALLOWANCE_MS);

@@ -13,7 +13,8 @@ import type { ReplayFrom } from "./api-schemas.js";
 import type { DeployRequest, Deployer } from "./deployer.js";
 import { dryRun, type InvokeEvent } from "./dry-run.js";
 import { httpError } from "./errors.js";
-import type { DeadLetterAccepted, FunctionService, FunctionStatus, RedriveAccepted, ReplayAccepted, ScaleHint } from "./function-service.js";
+import type { DeadLetterAccepted, FunctionService, FunctionStatus, RedriveAccepted, ReplayAccepted, ScaleHint, StateValue } from "./function-service.js";
+import { StateViews } from "../state/state-views.js";
 import { describeFunction } from "./functions-routes.js";
 import { HISTORY_INTERVAL_MS, type FunctionHistory } from "./history.js";
 import type { LogBook } from "./log-book.js";
@@ -53,8 +54,26 @@ export class FunctionOperations implements FunctionService {
     (await Promise.allSettled(this.list().map((r) => this.status(r.name)))).flatMap((s) => (s.status === "fulfilled" ? [s.value] : [])),
   );
 
+  readonly #states: StateViews;
+
   constructor(private readonly deps: FunctionOperationsDeps) {
     this.logs = deps.logs;
+    this.#states = new StateViews(deps.kafka, deps.admin);
+  }
+
+  async state(name: string, key: string): Promise<StateValue> {
+    const record = this.require(name);
+    if (record.config.state === undefined) {
+      throw httpError("EDDY_CONFLICT", `function '${name}' keeps no state: add \`state: {}\` to its definition to use ctx.state`);
+    }
+    const found = await this.#states.lookup(name, key);
+    if (!found.found) throw httpError("EDDY_NOT_FOUND", `function '${name}' has no state for key ${JSON.stringify(key)}${found.fresh ? "" : " (the changelog was not read to its end within 5 s)"}`);
+    return { name, key, value: found.value, partition: found.partition, updatedAt: found.updatedAt, fresh: found.fresh };
+  }
+
+  /** Stops what the operations keep open (the state views). */
+  async close(): Promise<void> {
+    await this.#states.close();
   }
 
   list() {
@@ -99,6 +118,7 @@ export class FunctionOperations implements FunctionService {
     await supervisor.remove(name);
     this.logs.forget(name);
     this.deps.history.forget(name);
+    await this.#states.forget(name);
     redrives.forget(name);
     if (options.deleteGroup) await deleteGroups(admin, [consumerGroupId(topicPrefix, name), redriveGroupId(topicPrefix, name)]);
   }

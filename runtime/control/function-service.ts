@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { FunctionRecord } from "../config/function-record.js";
 import type { RecordPosition } from "../dispatcher/stuck-records.js";
-import type { deadLetterAccepted, functionStatus, redriveAccepted, replayAccepted, ReplayFrom, scaleHint } from "./api-schemas.js";
+import type { deadLetterAccepted, functionStatus, redriveAccepted, replayAccepted, ReplayFrom, scaleHint, stateValue } from "./api-schemas.js";
 import type { DeployRequest, DeployResult } from "./deployer.js";
 import type { DryRunResponse, InvokeEvent } from "./dry-run.js";
 import type { HistorySample, ScalingMark } from "./history.js";
@@ -13,6 +13,7 @@ export type ReplayAccepted = z.output<typeof replayAccepted>;
 export type RedriveAccepted = z.output<typeof redriveAccepted>;
 export type ScaleHint = z.output<typeof scaleHint>;
 export type DeadLetterAccepted = z.output<typeof deadLetterAccepted>;
+export type StateValue = z.output<typeof stateValue>;
 
 /**
  * What the HTTP routes ask of the control plane, and nothing more. The routes validate, call one of
@@ -45,6 +46,11 @@ export interface FunctionService {
   history(name: string): { intervalMs: number; samples: HistorySample[]; decisions: ScalingMark[] };
   /** The newest records of its dead-letter topic, newest first; topic null when it never dead-letters. */
   deadLetters(name: string, limit: number): Promise<{ topic: string | null; records: PeekedRecord[] }>;
+  /**
+   * The current state of `key` (ctx.state), read from the function's changelog; 404 when the key has
+   * none, 409 when the function keeps no state.
+   */
+  state(name: string, key: string): Promise<StateValue>;
   /** Prometheus text exposition. */
   metrics(): Promise<{ contentType: string; text: string }>;
   logs: LogBook;

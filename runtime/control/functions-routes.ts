@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { FunctionRecord } from "../config/function-record.js";
 import { secretNames } from "../secrets/sealed-secrets.js";
-import { deleteQuery, deployBody, functionList, functionStatus, functionSummary, nameParams, scaleHint } from "./api-schemas.js";
+import { deleteQuery, deployBody, functionList, functionStatus, functionSummary, nameParams, scaleHint, stateParams, stateValue } from "./api-schemas.js";
 import type { DeployRequest } from "./deployer.js";
 import { httpError } from "./errors.js";
 import type { FunctionService } from "./function-service.js";
@@ -65,6 +65,17 @@ export const functionsDocs: RouteDoc[] = [
     responses: { 200: { description: "The wanted count and its inputs", schema: scaleHint }, 404: { description: "No such function" } },
   },
   {
+    method: "get",
+    path: "/v1/functions/:name/state/:key",
+    summary: "The current ctx.state of one key, read from the function's changelog (works at zero replicas)",
+    params: stateParams,
+    responses: {
+      200: { description: "The key's state", schema: stateValue },
+      404: { description: "No such function, or the key has no state" },
+      409: { description: "The function keeps no state (no `state` in its definition)" },
+    },
+  },
+  {
     method: "delete",
     path: "/v1/functions/:name",
     summary: "Undeploy a function (its consumer group stays unless deleteGroup=true)",
@@ -98,6 +109,12 @@ export function functionsRoutes(service: FunctionService): Hono {
     const name = nameOf(c);
     functionOf(service, name);
     return c.json(await service.scale(name));
+  });
+
+  app.get("/:name/state/:key", async (c) => {
+    const name = nameOf(c);
+    functionOf(service, name);
+    return c.json(await service.state(name, c.req.param("key")));
   });
 
   app.delete("/:name", async (c) => {

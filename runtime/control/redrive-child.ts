@@ -64,6 +64,7 @@ async function redrive(request: RedriveRequest): Promise<void> {
     onLog: (level, message, trace) => void report({ type: "log", source: "function", level, message, ...trace }),
     egress: fn.config.egress,
     topicPrefix: request.topicPrefix,
+    state: fn.config.state !== undefined,
   });
   const kafka = createKafka(request.kafka, `eddy-redrive-${fn.name}`);
   const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });

@@ -23,6 +23,7 @@ export const routeScopes: Record<string, RouteNeed> = {
   "post /v1/functions": { scope: "deploy" },
   "get /v1/functions/:name": read,
   "get /v1/functions/:name/scale": read,
+  "get /v1/functions/:name/state/:key": read,
   "delete /v1/functions/:name": admin,
   "get /v1/functions/:name/versions": read,
   "post /v1/functions/:name/rollback": deployFunction,

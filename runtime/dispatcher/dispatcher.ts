@@ -1,5 +1,5 @@
 import type { Tracer } from "@opentelemetry/api";
-import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import { PartitionAssigners, type Admin, type Consumer, type EachBatchPayload, type Kafka } from "kafkajs";
 import { deadLetterTopic } from "../config/dead-letter-topic.js";
 import type { FunctionRecord } from "../config/function-record.js";
 import { evictBeforeJoin } from "../kafka/evict-members.js";
@@ -20,6 +20,11 @@ import { Scheduler } from "./scheduler.js";
 import type { StatsRecorder } from "./stats.js";
 import { stuckAfterMs, type ForcedDeadLetter, type RecordPosition, type StuckRecord } from "./stuck-records.js";
 import { TransactionalSink } from "./transactional-sink.js";
+import { CoPartitionAssigner } from "../state/co-partition-assigner.js";
+import { ensureStateTopic, stateTopic } from "../state/changelog.js";
+import { StateRestorer } from "../state/state-restorer.js";
+import { StateStore } from "../state/state-store.js";
+import type { FunctionStateHome } from "../state/state-writes.js";
 
 export interface DispatcherOptions {
   kafka: Kafka;
@@ -75,6 +80,8 @@ export class Dispatcher {
   /** start() in progress or done: stop() lets a join in flight finish before leaving (see stop). */
   #started: Promise<void> | undefined;
   readonly #sessionTimeoutMs: number;
+  /** The function's state and its restores, when its definition has `state`. */
+  readonly #state: (FunctionStateHome & { restorer: StateRestorer }) | undefined;
 
   constructor(private readonly options: DispatcherOptions) {
     const { record, kafka, groupId } = options;
@@ -97,7 +104,23 @@ export class Dispatcher {
       // are paused): after a retry's backoff or an open breaker, rarely under load.
       maxWaitTimeInMs: IDLE_FETCH_WAIT_MS,
       retry: { retries: 10 },
+      // A stateful function's partition p of every topic shares changelog partition p: one member owns them all.
+      ...(config.state !== undefined && { partitionAssigners: [CoPartitionAssigner, PartitionAssigners.roundRobin] }),
     });
+    if (config.state !== undefined) {
+      const store = new StateStore(config.state.maxBytes);
+      const topic = stateTopic(record.name);
+      const restorer = new StateRestorer({
+        kafka,
+        topic,
+        store,
+        functionName: record.name,
+        wanted: (partition) => [...this.#works.values()].some((w) => w.partition === partition && w.restoring),
+        restored: (partition) => this.#restored(partition),
+        onFatal: options.onFatal,
+      });
+      this.#state = { store, topic, restorer };
+    }
     this.#dlt = deadLetterTopic(config);
     this.#crashes = options.suspects && { suspects: options.suspects, canDeadLetter: this.#dlt !== null };
     this.#breaker = new CircuitBreaker(config.circuitBreaker, { onChange: (change) => this.#onCircuitChange(change) });
@@ -124,6 +147,7 @@ export class Dispatcher {
       deadLetterTopic: this.#dlt,
       tracer: options.tracer,
       flight: options.flight,
+      state: this.#state,
     });
     this.#scheduler = new Scheduler({
       config,
@@ -168,7 +192,12 @@ export class Dispatcher {
     const consumer = this.#consumer;
     // Side by side, all before joining: the dead-letter topic exists before anything is dead-lettered,
     // and the transactional sink finishes a dead predecessor's transaction before offsets are read.
-    await Promise.all([this.#dlt !== null ? this.#ensureTopics([this.#dlt]) : undefined, this.#sink.start(), consumer.connect()]);
+    await Promise.all([
+      this.#dlt !== null ? this.#ensureTopics([this.#dlt]) : undefined,
+      this.#state !== undefined ? this.#withAdmin((admin) => ensureStateTopic(admin, this.options.record.name, config.topics)) : undefined,
+      this.#sink.start(),
+      consumer.connect(),
+    ]);
     await consumer.subscribe({ topics: config.topics, fromBeginning: config.startFrom === "earliest" });
     // Exactly-once: a transaction of records this replica is about to lose must be committed before it
     // rejoins, or their next owner reads the offsets from before it and runs them again (rejoin-hook.ts).
@@ -209,6 +238,7 @@ export class Dispatcher {
     await Promise.race([this.#started?.catch(() => undefined), sleep(this.#sessionTimeoutMs)]);
     await this.#consumer.disconnect().catch((error: unknown) => log.warn({ err: error }, "leaving the consumer group failed"));
     this.#removeRejoinHook?.();
+    await this.#state?.restorer.stop();
     await this.#sink.stop().catch((error: unknown) => log.warn({ err: error }, "closing the producer failed"));
   }
 
@@ -248,9 +278,12 @@ export class Dispatcher {
         if (this.#works.has(key)) continue;
         const work = new PartitionWork(topic, partition, this.options.record.config.ordering, this.#crashes);
         work.heldBy = this.#retiring.get(key);
+        // Nothing of a stateful partition runs before its state is restored from the changelog.
+        if (this.#state !== undefined && !this.#state.store.has(partition)) work.restoring = true;
         this.#works.set(key, work);
       }
     }
+    if (this.#state !== undefined) this.#followAssignment(this.#state);
     log.info({ function: this.options.record.name, assigned: [...this.#works.values()].map((w) => `${w.topic}/${w.partition}`), revoked }, "partitions assigned");
     this.#flow.reset(this.#works.values());
     if (!this.#stopping) this.#scheduler.resume();
@@ -284,6 +317,20 @@ export class Dispatcher {
     this.#sink.requestCommit();
   }
 
+  /** State partitions no topic's partition needs any more are dropped; newly needed ones are restored. */
+  #followAssignment(state: FunctionStateHome & { restorer: StateRestorer }): void {
+    const owned = new Set([...this.#works.values()].map((w) => w.partition));
+    for (const partition of state.store.partitions()) if (!owned.has(partition)) state.store.drop(partition);
+    const missing = [...new Set([...this.#works.values()].filter((w) => w.restoring).map((w) => w.partition))];
+    if (missing.length > 0) state.restorer.restore(missing);
+  }
+
+  /** A partition's state is in the store: its records may run. */
+  #restored(partition: number): void {
+    for (const work of this.#works.values()) if (work.partition === partition) work.restoring = false;
+    this.#scheduler.pump();
+  }
+
   #retire(key: string, work: PartitionWork): void {
     work.revoke();
     this.#works.delete(key);
@@ -299,10 +346,14 @@ export class Dispatcher {
   }
 
   async #ensureTopics(topics: string[]): Promise<void> {
+    await this.#withAdmin((admin) => ensureTopics(admin, topics));
+  }
+
+  async #withAdmin<T>(use: (admin: Admin) => Promise<T>): Promise<T> {
     const admin = this.options.kafka.admin();
     await admin.connect();
     try {
-      await ensureTopics(admin, topics);
+      return await use(admin);
     } finally {
       await admin.disconnect();
     }

@@ -11,6 +11,8 @@ export const DISPATCHER_ERROR_CODES = [
   "EDDY_DISPATCH_TRANSACTION_FAILED",
   /** The kafkajs consumer stopped for good (it restarts itself on retriable errors). */
   "EDDY_DISPATCH_CONSUMER_CRASHED",
+  /** A stateful function's partitions could not be restored from its changelog for 10 minutes. */
+  "EDDY_DISPATCH_STATE_RESTORE_FAILED",
 ] as const;
 
 export type DispatcherErrorCode = (typeof DISPATCHER_ERROR_CODES)[number];

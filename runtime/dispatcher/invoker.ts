@@ -12,6 +12,7 @@ import type { RecordSink } from "./record-sink.js";
 import { decideAfterFailure } from "./retry-policy.js";
 import type { StatsRecorder } from "./stats.js";
 import { endSpans, InvocationSpan, startDeadLetterSpan, type FunctionIdentity } from "../telemetry/record-spans.js";
+import { applyStateWrites, type FunctionStateHome } from "../state/state-writes.js";
 
 export interface InvokerOptions {
   record: FunctionRecord;
@@ -26,6 +27,8 @@ export interface InvokerOptions {
   tracer?: Tracer;
   /** Told which records enter the isolate and when they are out (crash blame); absent, nothing is told. */
   flight?: FlightLog;
+  /** The function's state (ctx.state), when its definition has `state`. */
+  state?: FunctionStateHome;
 }
 
 /**
@@ -62,10 +65,19 @@ export class Invoker {
     const flightId = flight?.started(dispatch.work.topic, dispatch.work.partition, records.map((r) => r.offset));
     let result: Awaited<ReturnType<FunctionSandbox["invoke"]>>;
     try {
-      result = await sandbox.invoke(inputs, { attempt: dispatch.attempt, timeoutMs: fn.config.timeoutMs, stopOnFailure: true, order: this.#order, trace: span });
+      result = await sandbox.invoke(inputs, {
+        attempt: dispatch.attempt,
+        timeoutMs: fn.config.timeoutMs,
+        stopOnFailure: true,
+        order: this.#order,
+        trace: span,
+        state: this.options.state?.store.reader(dispatch.work.partition),
+      });
     } finally {
       if (flightId !== undefined) flight!.finished(flightId);
     }
+    // Before the outcomes are read: a write the store has no room for fails its record.
+    const stateMessages = this.options.state === undefined ? [] : applyStateWrites(this.options.state, dispatch.work.partition, result);
     stats.recordInvocation(result.durationMs);
     const outcome = interpretOutcomes(records, result, fn.handler, this.#order !== "sequential" && records.length > 1);
 
@@ -125,7 +137,7 @@ export class Invoker {
     const finished = [...outcome.succeeded, ...deadLetters];
     const emits = emittedMessages(result.emitted);
     const writeSpans = span?.sendEmits(emits) ?? [];
-    const messages = [...emits, ...this.#deadLetterMessages(deadLetters, writeSpans, span?.span.spanContext())];
+    const messages = [...emits, ...stateMessages, ...this.#deadLetterMessages(deadLetters, writeSpans, span?.span.spanContext())];
     span?.end(outcome.failed.map((f) => f.error));
     if (finished.length > 0 || messages.length > 0) {
       const written = await this.options.sink.complete({ work: dispatch.work, finished, messages });

@@ -6,6 +6,8 @@ export interface OutgoingMessage {
   key: string | null;
   value: Buffer | null;
   headers: Record<string, string>;
+  /** Set for changelog records, which go to their source record's partition; others use the key's. */
+  partition?: number;
 }
 
 export interface TopicMessages {

@@ -101,6 +101,8 @@ export class PartitionWork {
   committed: bigint | undefined;
   /** A revoked predecessor still finishing invocations: this one waits, so a record never runs twice at once. */
   heldBy: PartitionWork | undefined;
+  /** A stateful function's partition whose state is being restored: nothing runs until it is in the store. */
+  restoring = false;
 
   /**
    * Records waiting to run, in offset order, from `#head` on. Records taken from the middle (a free
@@ -181,7 +183,7 @@ export class PartitionWork {
   /** The next unit of work that may start now, or undefined (see `wakeAt` for when to ask again). */
   next(options: NextOptions): Dispatch | undefined {
     this.#gatherUntil = undefined;
-    if (this.revoked || (this.heldBy !== undefined && this.heldBy.inFlight > 0)) return undefined;
+    if (this.revoked || this.restoring || (this.heldBy !== undefined && this.heldBy.inFlight > 0)) return undefined;
     this.heldBy = undefined;
     const retry = options.freshOnly ? undefined : this.#dueRetry(options);
     if (retry !== undefined) return retry;

@@ -60,6 +60,7 @@ async function start(message: Extract<ToWorker, { type: "start" }>): Promise<voi
     // What ctx.fetch may reach, and the prefix of the topics ctx.emit must not write to.
     egress: record.config.egress,
     topicPrefix: message.topicPrefix,
+    state: record.config.state !== undefined,
     // ctx.fetch follows the function's concurrency, so that "key" and "none" are not held to 16 requests at a time.
     limits: { maxConcurrentFetches: Math.max(DEFAULT_SANDBOX_LIMITS.maxConcurrentFetches, record.config.concurrency) },
   });

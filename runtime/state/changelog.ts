@@ -1,0 +1,48 @@
+import type { Admin } from "kafkajs";
+import type { StateWrite } from "../sandbox/function-sandbox.js";
+import type { TopicMessages } from "../dispatcher/kafka-records.js";
+import { createTopicsAndWait } from "../kafka/topics.js";
+import { replicatedTopic } from "../kafka/replication.js";
+
+/** The compacted topic that holds a function's state: `<name>.state`, next to its `<name>.dlt`. */
+export function stateTopic(functionName: string): string {
+  return `${functionName}.state`;
+}
+
+/**
+ * Creates the changelog topic, or grows it: compacted, replicated like Eddy's own topics, with as many
+ * partitions as the function's largest source topic, so that source partition p keeps its state in
+ * changelog partition p (co-partitioned).
+ */
+export async function ensureStateTopic(admin: Admin, functionName: string, sourceTopics: readonly string[]): Promise<string> {
+  const topic = stateTopic(functionName);
+  const { topics } = await admin.fetchTopicMetadata({ topics: [...sourceTopics] });
+  const partitions = Math.max(1, ...topics.map((t) => t.partitions.length));
+  const existing = new Set(await admin.listTopics());
+  if (!existing.has(topic)) {
+    const replication = await replicatedTopic(admin);
+    await createTopicsAndWait(admin, [
+      {
+        topic,
+        numPartitions: partitions,
+        replicationFactor: replication.replicationFactor,
+        configEntries: [...(replication.configEntries ?? []), { name: "cleanup.policy", value: "compact" }],
+      },
+    ]);
+    return topic;
+  }
+  const [metadata] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+  if ((metadata?.partitions.length ?? 0) < partitions) await admin.createPartitions({ topicPartitions: [{ topic, count: partitions }] });
+  return topic;
+}
+
+/** The changelog records of `writes` in source partition `partition`: the key's JSON, or a tombstone for a delete. */
+export function changelogMessages(topic: string, partition: number, writes: readonly StateWrite[]): TopicMessages[] {
+  if (writes.length === 0) return [];
+  return [
+    {
+      topic,
+      messages: writes.map((w) => ({ key: w.key, value: w.value === null ? null : Buffer.from(w.value), headers: {}, partition })),
+    },
+  ];
+}
