@@ -10,6 +10,7 @@ import { operationsCard, operator } from "./operations.js";
 import type { PageContext } from "./page.js";
 import { poll } from "./poll.js";
 import { stateBadge } from "./state-badge.js";
+import { stateCard } from "./state-card.js";
 import type { FunctionStatus, History } from "./types.js";
 import { versionsCard } from "./versions.js";
 
@@ -44,6 +45,7 @@ export function functionPage(main: HTMLElement, context: PageContext & { name: s
   const operations = operationsCard(context, name, op);
   const versions = versionsCard(context, name, op);
   const charts = historyCharts(signal);
+  const keyState = stateCard(context, name);
 
   main.append(
     el(
@@ -57,6 +59,7 @@ export function functionPage(main: HTMLElement, context: PageContext & { name: s
         { class: "function-grid" },
         el("section", { class: "card" }, el("h2", {}, "Status"), factList),
         operations.card,
+        keyState.card,
         el("section", { class: "card wide" }, el("h2", {}, "Last hour"), charts.element),
         liveLogCard(context, name),
         dryRunCard(context, name),
@@ -84,6 +87,7 @@ export function functionPage(main: HTMLElement, context: PageContext & { name: s
     set("p99", ms(answer.stats.p99Ms));
     set("scaler", answer.scaler.mode);
     operations.update(answer);
+    keyState.update(answer);
     // Configuration and versions change only with the version (deploy or rollback).
     if (answer.version !== shownVersion) {
       fill(config, configList(answer));

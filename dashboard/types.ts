@@ -49,6 +49,18 @@ export interface FunctionStatus extends FunctionSummary {
   /** Failed records their partitions have waited behind (an outage, or poison on a quiet partition). */
   stuck?: StuckRecord[];
   crashes?: { suspects: number; quarantined: number; last: { at: string; replica: number; exit: string; inFlight: number } | null };
+  /** Present for a function with `state` in its definition. */
+  stateStore?: { keys: number; bytes: number; restoring: number; maxBytesPerReplica: number; topic: string };
+}
+
+/** `GET /v1/functions/:name/state/:key`. */
+export interface StateValue {
+  name: string;
+  key: string;
+  value: unknown;
+  partition: number;
+  updatedAt: string;
+  fresh: boolean;
 }
 
 export interface StuckRecord {

@@ -20,6 +20,7 @@ interface Status {
     drainPerReplicaPerSec: number | null;
     lastChange: { at: string; from: number; to: number; reason: string } | null;
   };
+  stateStore?: { keys: number; bytes: number; restoring: number; maxBytesPerReplica: number; topic: string };
   redrive?: { state: string; topic: string; total: number; done: number; succeeded: number; deadLettered: number };
 }
 
@@ -38,6 +39,7 @@ export function registerGetCommand(program: Command): void {
           ...(status.scaler ? [scalerLine(status.scaler)] : []),
           ...(status.crashes?.last ? [crashLine(status.crashes)] : []),
           ...(status.stuck ?? []).map((s) => stuckLine(status.name, s)),
+          ...(status.stateStore ? [stateLine(status.name, status.stateStore)] : []),
           `processed ${s.processed}, failed ${s.failed}, retried ${s.retried}, dead-lettered ${s.deadLettered}, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms`,
           ...(status.redrive
             ? [
@@ -47,6 +49,13 @@ export function registerGetCommand(program: Command): void {
         ].join("\n") + "\n",
       );
     });
+}
+
+/** `state: 1200 keys, 84.2 KiB in orders.state (limit 64.0 MiB a replica); eddy state get orders <key>` */
+function stateLine(name: string, store: NonNullable<Status["stateStore"]>): string {
+  const size = (bytes: number) => (bytes >= 1_048_576 ? `${(bytes / 1_048_576).toFixed(1)} MiB` : `${(bytes / 1_024).toFixed(1)} KiB`);
+  const restoring = store.restoring > 0 ? `, restoring ${store.restoring} partition(s)` : "";
+  return `state: ${store.keys} keys, ${size(store.bytes)} in ${store.topic} (limit ${size(store.maxBytesPerReplica)} a replica${restoring}); eddy state get ${name} <key>`;
 }
 
 /** `scaler stable: 2.0/s arriving, 850/s per replica; last 1 → 3 at 12:00:01 (panic: …)` */

@@ -185,6 +185,16 @@ export const functionStatus = functionSummary.extend({
   stuck: z
     .array(stuckRecord)
     .describe("Failed records their partitions have waited behind for 3 of the breaker's open periods with no success since (an outage, or poison on a quiet partition); `eddy dead-letter` moves one on"),
+  stateStore: z
+    .object({
+      keys: z.number().int().describe("Keys held by the running replicas (each holds its partitions' state)"),
+      bytes: z.number().int().describe("Their keys and values, in UTF-8 bytes"),
+      restoring: z.number().int().describe("Partitions being restored from the changelog (none of their records runs meanwhile)"),
+      maxBytesPerReplica: z.number().int().describe("state.maxBytes: past it a replica refuses writes that grow its state (EDDY_STATE_FULL)"),
+      topic: z.string().describe("The compacted changelog topic"),
+    })
+    .optional()
+    .describe("The function's per-key state (ctx.state), for functions with `state` in their definition; 0 keys while no replica runs"),
   stats: z.object({ processed: z.number(), failed: z.number(), retried: z.number(), deadLettered: z.number(), p50Ms: z.number(), p99Ms: z.number() }),
   scaler: scalerStatus,
   problem: z.string().optional().describe("Why a deployed function does not run (e.g. its secrets were sealed with another key)"),

@@ -15,6 +15,7 @@ import { dryRun, type InvokeEvent } from "./dry-run.js";
 import { httpError } from "./errors.js";
 import type { DeadLetterAccepted, FunctionService, FunctionStatus, RedriveAccepted, ReplayAccepted, ScaleHint, StateValue } from "./function-service.js";
 import { StateViews } from "../state/state-views.js";
+import { stateTopic } from "../state/changelog.js";
 import { describeFunction } from "./functions-routes.js";
 import { HISTORY_INTERVAL_MS, type FunctionHistory } from "./history.js";
 import type { LogBook } from "./log-book.js";
@@ -143,6 +144,9 @@ export class FunctionOperations implements FunctionService {
       circuit: replicas.circuit,
       crashes: replicas.crashes,
       stuck: replicas.stuck,
+      ...(record.config.state && {
+        stateStore: { ...(replicas.store ?? { keys: 0, bytes: 0, restoring: 0 }), maxBytesPerReplica: record.config.state.maxBytes, topic: stateTopic(name) },
+      }),
       stats: replicas.stats ?? NO_STATS,
       scaler: this.deps.scaler.status(name) ?? NO_SCALER,
       ...(problem ? { problem } : {}),

@@ -26,6 +26,14 @@ import { StateRestorer } from "../state/state-restorer.js";
 import { StateStore } from "../state/state-store.js";
 import type { FunctionStateHome } from "../state/state-writes.js";
 
+/** A replica's state store, as the function's status shows it (summed over replicas). */
+export interface StoreStatus {
+  keys: number;
+  bytes: number;
+  /** Partitions whose state is being restored (nothing of them runs meanwhile). */
+  restoring: number;
+}
+
 export interface DispatcherOptions {
   kafka: Kafka;
   record: FunctionRecord;
@@ -163,6 +171,14 @@ export class Dispatcher {
   /** The replica's circuit breaker state (SPEC §5). */
   circuit(): CircuitState {
     return this.#breaker.state();
+  }
+
+  /** What this replica holds of the function's state, when it keeps state. */
+  stateStatus(): StoreStatus | undefined {
+    const state = this.#state;
+    if (state === undefined) return undefined;
+    const restoring = new Set([...this.#works.values()].filter((w) => w.restoring).map((w) => w.partition)).size;
+    return { keys: state.store.keys, bytes: state.store.bytes, restoring };
   }
 
   /** Failed records its partitions have waited behind for a few of the breaker's open periods (stuck-records.ts). */

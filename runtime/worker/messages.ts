@@ -3,6 +3,7 @@ import type { TracingSettings } from "../config/tracing-config.js";
 import type { CircuitState } from "../dispatcher/circuit-breaker.js";
 import type { CrashSuspect } from "../dispatcher/crash-suspects.js";
 import type { ForcedDeadLetter, RecordPosition, StuckRecord } from "../dispatcher/stuck-records.js";
+import type { StoreStatus } from "../dispatcher/dispatcher.js";
 import type { DispatchStats } from "../dispatcher/stats.js";
 import type { KafkaConnection } from "../kafka/client.js";
 
@@ -50,7 +51,7 @@ export type FromWorker =
   | { type: "invocations"; started?: InvocationNotice[]; finished?: number[] }
   /** The replica's consumer joined its group as this member. */
   | { type: "joined"; memberId: string }
-  | { type: "stats"; stats: DispatchStats; circuit: CircuitState; stuck?: StuckRecord[] }
+  | { type: "stats"; stats: DispatchStats; circuit: CircuitState; stuck?: StuckRecord[]; store?: StoreStatus }
   | { type: "dead-letter-result"; requestId: number; result: ForcedDeadLetter }
   | { type: "function-log"; level: "debug" | "info" | "warn" | "error"; message: string; at: string; traceId?: string; spanId?: string }
   | { type: "fatal"; message: string };

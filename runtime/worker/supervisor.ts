@@ -9,6 +9,7 @@ import { log, writeLogLine } from "../log.js";
 import { isAlive } from "../sandbox/child-once.js";
 import type { CircuitState, FromWorker, ToWorker } from "./messages.js";
 import type { ForcedDeadLetter, RecordPosition, StuckRecord } from "../dispatcher/stuck-records.js";
+import type { StoreStatus } from "../dispatcher/dispatcher.js";
 import { CrashLedger, isRecordCrash, type CrashStatus } from "./crash-ledger.js";
 
 export type { CrashStatus } from "./crash-ledger.js";
@@ -64,6 +65,8 @@ export interface ReplicaStatus {
   crashes: CrashStatus;
   /** Failed records partitions have waited behind for a few open periods (stuck-records.ts), longest first. */
   stuck: StuckRecord[];
+  /** The running replicas' state stores summed, for a function with state that reported any. */
+  store: StoreStatus | null;
 }
 
 
@@ -75,6 +78,7 @@ interface Replica {
   stats: DispatchStats | null;
   circuit: CircuitState;
   stuck: StuckRecord[];
+  store?: StoreStatus;
   restarts: number;
   /** Its place in the current crash loop (restart-backoff.ts). */
   crashStep: number;
@@ -291,6 +295,7 @@ export class WorkerSupervisor {
       paused,
       crashes: this.crashStatus(name),
       stuck: live.flatMap((r) => r.stuck).sort((a, b) => b.waitingMs - a.waitingMs),
+      store: sumStores(live.flatMap((r) => (r.store ? [r.store] : []))),
     };
   }
 
@@ -427,6 +432,7 @@ export class WorkerSupervisor {
         replica.stats = message.stats;
         replica.circuit = message.circuit;
         replica.stuck = message.stuck ?? [];
+        replica.store = message.store;
         break;
       case "dead-letter-result":
         this.deadLetterAnswers.get(message.requestId)?.(message.result);
@@ -466,4 +472,9 @@ export function workerExecArgv(cpuProfileDir: string | undefined): string[] {
 function nextRestart(replicas: readonly Replica[]): number | null {
   const waiting = replicas.flatMap((r) => (r.restartAt !== undefined && r.restartTimer !== undefined ? [r.restartAt - Date.now()] : []));
   return waiting.length === 0 ? null : Math.max(0, Math.min(...waiting));
+}
+
+function sumStores(stores: StoreStatus[]): StoreStatus | null {
+  if (stores.length === 0) return null;
+  return stores.reduce((sum, s) => ({ keys: sum.keys + s.keys, bytes: sum.bytes + s.bytes, restoring: sum.restoring + s.restoring }));
 }

@@ -94,7 +94,8 @@ async function start(message: Extract<ToWorker, { type: "start" }>): Promise<voi
 
 function statsMessage(): FromWorker {
   const stuck = dispatcher?.stuckRecords() ?? [];
-  return { type: "stats", stats: stats!.snapshot(), circuit: dispatcher?.circuit() ?? "closed", ...(stuck.length > 0 && { stuck }) };
+  const store = dispatcher?.stateStatus();
+  return { type: "stats", stats: stats!.snapshot(), circuit: dispatcher?.circuit() ?? "closed", ...(stuck.length > 0 && { stuck }), ...(store && { store }) };
 }
 
 /**

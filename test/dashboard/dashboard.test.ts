@@ -167,4 +167,30 @@ export default defineFunction({
     // Counted once the dead-letter write is acknowledged, which may come a report after the list emptied.
     expect(await eventually(async () => (await eddy!.api("GET", `/v1/functions/${stuckName}`)).body.stats.deadLettered === 1, WAIT_MS)).toBe(true);
   });
+
+  it("shows a stateful function's state and looks a key up through the state route", async () => {
+    const [counterName, counterTopic] = [`count-${prefix.slice(5)}`, `${prefix}-count-in`];
+    await ensureTopic(counterTopic, 1);
+    const deployed = await eddy!.api("POST", "/v1/functions", {
+      source: `import { defineFunction } from "eddy/sdk";
+export default defineFunction({
+  name: ${JSON.stringify(counterName)},
+  topics: [${JSON.stringify(counterTopic)}],
+  startFrom: "earliest",
+  state: {},
+  async handle(event, ctx) {
+    const seen = (await ctx.state.get()) ?? { count: 0 };
+    ctx.state.set({ count: seen.count + 1, last: event.text() });
+  },
+});`,
+    });
+    expect(deployed.status, JSON.stringify(deployed.body)).toBe(201);
+    await produce(counterTopic, [{ key: "ada", value: "first" }, { key: "ada", value: "second" }, { key: "bob", value: "hello" }]);
+    await page.goto(`${eddy!.url}/#/functions/${counterName}`);
+    await page.waitForFunction(() => document.querySelector('[data-testid="state-summary"]')?.textContent?.startsWith("2 keys") === true, { timeout: 60_000 });
+    await page.type('input[name="state-key"]', "ada");
+    await page.click('button[data-action="lookup-state"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="state-value"] pre')?.textContent?.includes('"second"') === true, { timeout: WAIT_MS });
+    expect(JSON.parse(await page.$eval('[data-testid="state-value"] pre', (el) => el.textContent ?? ""))).toEqual({ count: 2, last: "second" });
+  });
 });
