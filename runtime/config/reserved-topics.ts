@@ -7,6 +7,8 @@
 export interface ReservedTopics {
   exact: string[];
   prefixes: string[];
+  /** A stateful function's own changelog (`<name>.state`): only its state writes may go there. */
+  changelogs?: string[];
 }
 
 const REGISTRY_TOPIC = "eddy.functions";
@@ -19,6 +21,7 @@ export function reservedTopicsFor(topicPrefix = "eddy."): ReservedTopics {
 
 /** Why `topic` is out of reach ("is Eddy's function registry", …), or undefined when it is a user topic. */
 export function reservedTopicReason(topic: string, reserved: ReservedTopics): string | undefined {
+  if (reserved.changelogs?.includes(topic)) return `"${topic}" is this function's state changelog (ctx.state writes it)`;
   if (reserved.exact.includes(topic)) return `"${topic}" is Eddy's function registry`;
   for (const prefix of reserved.prefixes) {
     if (!topic.startsWith(prefix)) continue;

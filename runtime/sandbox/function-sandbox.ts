@@ -118,6 +118,8 @@ export class FunctionSandbox {
     const limits = resolveLimits(options.limits);
     const egress = EgressPolicy.from(options.egress);
     const reserved = reservedTopicsFor(options.topicPrefix);
+    // Its changelog holds what ctx.state wrote: an emit there would change the state behind the store's back.
+    if (options.state === true) reserved.changelogs = [`${options.function.name}.state`];
     const spec: RuntimeSpec = {
       harness: await harnessScript(),
       code: options.code,

@@ -129,3 +129,13 @@ describe("ctx.state in the sandbox", () => {
     ]);
   });
 });
+
+describe("ctx.emit next to ctx.state", () => {
+  it("refuses to emit to the function's own changelog", async () => {
+    const sandbox = await sandboxFor(`export default defineFunction({ name: "stateful", topics: ["in"], state: {},
+      async handle(event, ctx) { await ctx.emit("stateful.state", 1, { key: event.key }); } });`);
+    const result = await invoke(sandbox, [record("k", 1, 0)], store());
+    expect(failureOf(result, 0)).toMatchObject({ code: "EDDY_SANDBOX_RESERVED_TOPIC", retriable: false });
+    expect(failureOf(result, 0)?.message).toContain("this function's state changelog");
+  });
+});
