@@ -199,7 +199,15 @@ export class FunctionOperations implements FunctionService {
 
   redrive(name: string): Promise<RedriveAccepted> {
     return traced("redrive", { "faas.name": name }, async (span) => {
-      const status = await this.deps.redrives.start(this.require(name));
+      const record = this.require(name);
+      // A redrive runs the records beside the workers, without the state store: their state writes would be lost.
+      if (record.config.state !== undefined) {
+        throw httpError(
+          "EDDY_CONFLICT",
+          `function '${name}' keeps state, and a redrive runs its dead letters without it: produce them to its topic again instead (they then run through the workers, in order with their key's state)`,
+        );
+      }
+      const status = await this.deps.redrives.start(record);
       span.setAttributes({ "messaging.destination.name": status.topic, "eddy.redrive.total": status.total });
       this.logs.appendEddy(name, "info", `redrive of ${status.total} records from ${status.topic}`);
       return { name, ...status };
