@@ -7,13 +7,13 @@ const KEYS = 12;
 const PER_PHASE = 10;
 
 /** A counter per key: each record's output says how many records of its key came before it (its state). */
-function counter(name: string, topic: string, out: string): string {
+function counter(name: string, topic: string, out: string, delivery = "exactly-once"): string {
   return `import { defineFunction } from "eddy/sdk";
 export default defineFunction({
   name: ${JSON.stringify(name)},
   topics: [${JSON.stringify(topic)}],
   ordering: "key",
-  delivery: "exactly-once",
+  delivery: ${JSON.stringify(delivery)},
   startFrom: "earliest",
   state: {},
   async handle(event, ctx) {
@@ -102,7 +102,35 @@ describe("ctx.state on the real broker", () => {
     expect(JSON.parse(cli.stdout)).toMatchObject({ key: "user-3", value: 4 * PER_PHASE });
     const missing = await eddy.api("GET", `/v1/functions/${name}/state/nobody`);
     expect(missing.status).toBe(404);
+    // A redrive would run dead letters without the state: refused, with what to do instead.
+    const redrive = await eddy.api("POST", `/v1/functions/${name}/redrive`);
+    expect(redrive.status).toBe(409);
+    expect(redrive.body.error.message).toContain("produce them to its topic again");
   }, 300_000);
+
+  it("with at-least-once, writes state before the offset and restores it after a redeploy", async () => {
+    const [name, topic] = [unique("alo-counter"), unique("alo-counter-in")];
+    const out = `${name}-out`;
+    await ensureTopic(topic, 2);
+    const reader = await LiveReader.start(out, 3);
+    const deployVersion = async (marker: string) => {
+      const answer = await eddy.api("POST", "/v1/functions", { source: counter(name, topic, out, "at-least-once"), env: { RELEASE: marker }, config: { scaling: { minReplicas: 1, maxReplicas: 1 } } });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+    };
+    await deployVersion("v1");
+    await waitReady(eddy, name);
+    await produceMessages(topic, phase(1).slice(0, 36));
+    expect(await eventually(async () => reader.count >= 36, 60_000, 200)).toBe(true);
+    // A new version drains the old worker (its offsets committed after its state writes) and restores in the new one.
+    await deployVersion("v2");
+    await produceMessages(topic, phase(2).slice(0, 36));
+    expect(await eventually(async () => reader.count >= 72, 60_000, 200)).toBe(true);
+    await reader.stop();
+    for (const [key, counts] of countsByKey(reader)) expect({ key, counts }).toEqual({ key, counts: [1, 2, 3, 4, 5, 6] });
+    // The replica's report (every second or so) carries what its store holds.
+    expect(await eventually(async () => (await functionStatus(eddy, name)).stateStore?.keys === KEYS, 10_000)).toBe(true);
+    expect((await functionStatus(eddy, name)).stateStore).toMatchObject({ keys: KEYS, restoring: 0, topic: `${name}.state` });
+  }, 120_000);
 
   it("refuses state with ordering none, and says so for the state route of a function without state", async () => {
     const [name, topic] = [unique("stateless"), unique("stateless-in")];
