@@ -1,4 +1,26 @@
+import type { StandardSchemaV1 } from "./standard-schema.js";
 import type { Context, EddyEvent } from "./types.js";
+
+/**
+ * Validators for a function's records (any Standard Schema: zod, valibot, arktype…). `value` checks
+ * the value parsed as JSON (null for a tombstone), `key` the key (a string, or null). A record that
+ * fails never reaches the handler: it is dead-lettered at once, with the issues in
+ * `eddy-dlt-error-message`. The value's output is the event's `data`.
+ *
+ * @example
+ * ```ts
+ * const schema = { value: z.object({ id: z.string(), total: z.number() }) };
+ * ```
+ */
+export interface EventSchema {
+  value?: StandardSchemaV1;
+  key?: StandardSchemaV1;
+}
+
+/** The event a handler gets: with a value schema, `data` is the validated value, typed as the schema's output. */
+export type TypedEvent<S extends EventSchema | undefined> = S extends { value: infer V extends StandardSchemaV1 }
+  ? EddyEvent & { readonly data: StandardSchemaV1.InferOutput<V> }
+  : EddyEvent;
 
 /**
  * Everything a function may configure besides its name, topics and handler (SPEC §3); every field
@@ -89,6 +111,11 @@ interface FunctionIdentity extends FunctionConfig {
   topics: readonly string[];
 }
 
+interface Validated<S extends EventSchema | undefined> {
+  /** Validates each record before the handler sees it (see EventSchema). Absent: records are not checked. */
+  schema?: S;
+}
+
 /**
  * A function that handles one record at a time: records of a batch are handled in order, each
  * awaited before the next.
@@ -98,8 +125,8 @@ interface FunctionIdentity extends FunctionConfig {
  * const def: RecordFunctionDefinition = { name: "echo", topics: ["in"], handle: (e, ctx) => ctx.emit("out", e.text()) };
  * ```
  */
-export interface RecordFunctionDefinition extends FunctionIdentity {
-  handle(event: EddyEvent, ctx: Context): void | Promise<void>;
+export interface RecordFunctionDefinition<S extends EventSchema | undefined = undefined> extends FunctionIdentity, Validated<S> {
+  handle(event: TypedEvent<S>, ctx: Context): void | Promise<void>;
   handleBatch?: never;
 }
 
@@ -111,8 +138,8 @@ export interface RecordFunctionDefinition extends FunctionIdentity {
  * const def: BatchFunctionDefinition = { name: "bulk", topics: ["in"], async handleBatch(events) { await save(events); } };
  * ```
  */
-export interface BatchFunctionDefinition extends FunctionIdentity {
-  handleBatch(events: EddyEvent[], ctx: Context): void | BatchResult | Promise<void | BatchResult>;
+export interface BatchFunctionDefinition<S extends EventSchema | undefined = undefined> extends FunctionIdentity, Validated<S> {
+  handleBatch(events: TypedEvent<S>[], ctx: Context): void | BatchResult | Promise<void | BatchResult>;
   handle?: never;
 }
 
@@ -124,7 +151,7 @@ export interface BatchFunctionDefinition extends FunctionIdentity {
  * const definitions: FunctionDefinition[] = [echo, bulk];
  * ```
  */
-export type FunctionDefinition = RecordFunctionDefinition | BatchFunctionDefinition;
+export type FunctionDefinition<S extends EventSchema | undefined = undefined> = RecordFunctionDefinition<S> | BatchFunctionDefinition<S>;
 
 /**
  * Declares a function. Returns the definition unchanged; it exists for the types (the handler's
@@ -145,6 +172,8 @@ export type FunctionDefinition = RecordFunctionDefinition | BatchFunctionDefinit
  * });
  * ```
  */
-export function defineFunction<const D extends FunctionDefinition>(definition: D): D {
+export function defineFunction<const D extends FunctionDefinition>(definition: D): D;
+export function defineFunction<const S extends EventSchema, const D extends FunctionDefinition<S>>(definition: D & { schema: S }): D;
+export function defineFunction(definition: FunctionDefinition<EventSchema | undefined>): FunctionDefinition<EventSchema | undefined> {
   return definition;
 }

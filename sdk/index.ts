@@ -5,7 +5,10 @@ export type {
   RecordFunctionDefinition,
   BatchFunctionDefinition,
   BatchResult,
+  EventSchema,
+  TypedEvent,
 } from "./define-function.js";
+export type { StandardSchemaV1 } from "./standard-schema.js";
 export { NonRetriableError, RetryAfterError, BatchItemFailures, SdkErrorCode, ERROR_CODE_PROPERTY } from "./errors.js";
 export { createEvent } from "./event.js";
 export type { EventRecord } from "./event.js";

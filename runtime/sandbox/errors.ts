@@ -40,6 +40,8 @@ export const SandboxErrorCodes = [
   "EDDY_SANDBOX_FETCH_TOO_LARGE",
   /** A per-invocation quota ran out: pending timers or fetches (the message names the limit). */
   "EDDY_SANDBOX_LIMIT",
+  /** The record does not match the definition's `schema` (the message names the issues): it never reached the handler. Not retriable. */
+  "EDDY_SANDBOX_SCHEMA_INVALID",
   /** ctx.state in a function without `state` in its definition, or the own-key form for a record without a key or in handleBatch. Not retriable. */
   "EDDY_SANDBOX_STATE_UNAVAILABLE",
   /** ctx.state with a key or value it can never take (not a string key, undefined, not JSON, over maxStateValueBytes). Not retriable. */

@@ -24,6 +24,7 @@ const ISOLATE_CODES = new Set<string>([
   "EDDY_SANDBOX_LIMIT",
   "EDDY_SANDBOX_STATE_UNAVAILABLE",
   "EDDY_SANDBOX_INVALID_STATE",
+  "EDDY_SANDBOX_SCHEMA_INVALID",
 ] satisfies string[]);
 
 const OK: RecordOutcome = Object.freeze({ status: "ok" });

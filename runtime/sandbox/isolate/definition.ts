@@ -1,15 +1,18 @@
 import type { BatchResult } from "../../../sdk/define-function.js";
 import type { Context, EddyEvent } from "../../../sdk/types.js";
 import type { FunctionInfo } from "../types.js";
+import { loadSchema, type LoadedSchema } from "./event-schema.js";
 import { describeValue, formatError } from "./format.js";
 
-export type LoadedFunction =
+export type LoadedFunction = (
   | { handler: "handle"; call: (event: EddyEvent, ctx: Context) => unknown }
-  | { handler: "handleBatch"; call: (events: EddyEvent[], ctx: Context) => unknown };
+  | { handler: "handleBatch"; call: (events: EddyEvent[], ctx: Context) => unknown }
+) & { schema?: LoadedSchema };
 
 export type LoadOutcome = { ok: true; fn: LoadedFunction; info: FunctionInfo } | { ok: false; problems: string[] };
 
-const HANDLERS = ["handle", "handleBatch"];
+// Code, not configuration: kept out of the JSON copy of the definition's other fields.
+const NOT_CONFIG = ["handle", "handleBatch", "schema"];
 
 /**
  * Checks the bundle's module namespace for a default export shaped like a definition, collecting
@@ -52,10 +55,12 @@ function check(moduleNamespace: unknown): LoadOutcome {
   if (handle === undefined && handleBatch === undefined) {
     problems.push("handle: expected a function handle(event, ctx) or handleBatch(events, ctx), found neither");
   }
+  const schema = loadSchema(d.schema);
+  problems.push(...schema.problems);
   let config: Record<string, unknown> = {};
   try {
     const rest: Record<string, unknown> = {};
-    for (const key of Object.keys(d)) if (key !== "name" && key !== "topics" && !HANDLERS.includes(key)) rest[key] = d[key];
+    for (const key of Object.keys(d)) if (key !== "name" && key !== "topics" && !NOT_CONFIG.includes(key)) rest[key] = d[key];
     config = JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
   } catch (error) {
     problems.push(`configuration: expected JSON-like values: ${error instanceof Error ? error.message : describeValue(error)}`);
@@ -73,5 +78,6 @@ function check(moduleNamespace: unknown): LoadOutcome {
     info.handler === "handle"
       ? { handler: "handle", call: (handle as (e: EddyEvent, c: Context) => unknown).bind(definition) }
       : { handler: "handleBatch", call: (handleBatch as (e: EddyEvent[], c: Context) => BatchResult | void).bind(definition) };
+  if (schema.schema !== undefined) fn.schema = schema.schema;
   return { ok: true, fn, info };
 }

@@ -18,6 +18,7 @@ import {
   type WireEmit,
 } from "../wire.js";
 import { loadDefinition, type LoadedFunction } from "./definition.js";
+import { validateEvent } from "./event-schema.js";
 import { EmitScope, type EmitBudget, type EmitRules } from "./emit.js";
 import { createFetchClient } from "./fetch.js";
 import { describeValue, safe } from "./format.js";
@@ -174,6 +175,7 @@ function install(
     attempt: number,
     stopOnFailure: boolean,
   ): Promise<void> {
+    const schema = loaded?.schema;
     let failed = false;
     for (const i of indexes) {
       if (invocation.done) return;
@@ -186,7 +188,10 @@ function install(
       let error: unknown;
       let threw = false;
       try {
-        await handle(createEvent(records[i]!), contextFor(scope, state, attempt, invocation));
+        const event = createEvent(records[i]!);
+        // A record that does not match the schema never reaches the handler.
+        if (schema !== undefined) await validateEvent(schema, event);
+        await handle(event, contextFor(scope, state, attempt, invocation));
       } catch (thrown) {
         threw = true;
         error = thrown;
@@ -215,7 +220,20 @@ function install(
     records: EventRecord[],
     attempt: number,
   ): Promise<void> {
-    const events = records.map(createEvent);
+    const all = records.map(createEvent);
+    // Records that do not match the schema fail alone and never reach the handler; the others make the batch.
+    const positions: number[] = [];
+    const schema = loaded?.schema;
+    for (let i = 0; i < all.length; i++) {
+      try {
+        if (schema !== undefined) await validateEvent(schema, all[i]!);
+        positions.push(i);
+      } catch (error) {
+        invocation.outcomes[i] = { status: "failed", error: serializeError(error) };
+      }
+    }
+    if (invocation.done || positions.length === 0) return;
+    const events = positions.map((i) => all[i]!);
     const scope = new EmitScope(-1, invocation.emitBudget, emitRules);
     const state = new StateScope(undefined, -1, invocation.state, stateRules);
     let failedList: unknown;
@@ -250,7 +268,7 @@ function install(
       failRest(invocation, { name: "TypeError", message: failed, code, retriable: true });
       return;
     }
-    for (let i = 0; i < events.length; i++) invocation.outcomes[i] = failed.has(i) ? { status: "failed", error: itemError } : OK;
+    for (let j = 0; j < events.length; j++) invocation.outcomes[positions[j]!] = failed.has(j) ? { status: "failed", error: itemError } : OK;
     // The batch's emits and state writes cannot be told apart by record: when some records succeeded
     // they are all kept (a retry of the failed ones may write again: at least once), when none did they are dropped.
     if (failed.size < events.length) {
