@@ -2,7 +2,7 @@ import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["runtime/**/*.test.ts", "sdk/**/*.test.ts", "test/**/*.test.ts"],
+    include: ["runtime/**/*.test.ts", "sdk/**/*.test.ts", "test/**/*.test.ts", "functions/**/*.test.ts"],
     // Fault tests kill brokers of a three-node cluster: `npm run test:faults` (vitest.faults.config.ts) runs them.
     exclude: [...configDefaults.exclude, "test/faults/**"],
     globalSetup: ["test/global-setup.ts"],

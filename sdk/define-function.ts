@@ -175,5 +175,23 @@ export type FunctionDefinition<S extends EventSchema | undefined = undefined> = 
 export function defineFunction<const D extends FunctionDefinition>(definition: D): D;
 export function defineFunction<const S extends EventSchema, const D extends FunctionDefinition<S>>(definition: D & { schema: S }): D;
 export function defineFunction(definition: FunctionDefinition<EventSchema | undefined>): FunctionDefinition<EventSchema | undefined> {
+  // Where the definition was written, for eddy/testing's testFunction(definition), which bundles that
+  // file into an isolate. A symbol: not configuration, never copied to the control plane.
+  const definedAt = callerFile(new Error().stack);
+  if (definedAt !== undefined && Object.isExtensible(definition)) Object.defineProperty(definition, DEFINED_AT, { value: definedAt });
   return definition;
+}
+
+/** The property where defineFunction leaves the file that called it. */
+export const DEFINED_AT: unique symbol = Symbol.for("eddy.definedAt") as never;
+
+/** The file of the first stack frame outside this module (a path or file: URL), if the stack names one. */
+function callerFile(stack: string | undefined): string | undefined {
+  const frames = (stack ?? "").split("\n").slice(1);
+  for (const frame of frames) {
+    const match = /((?:file:\/\/)?\/[^()]*?):\d+:\d+\)?$/.exec(frame.trim());
+    if (match === null || /define-function\.[cm]?[jt]s$/.test(match[1]!)) continue;
+    return match[1];
+  }
+  return undefined;
 }

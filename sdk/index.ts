@@ -1,4 +1,4 @@
-export { defineFunction } from "./define-function.js";
+export { defineFunction, DEFINED_AT } from "./define-function.js";
 export type {
   FunctionConfig,
   FunctionDefinition,

@@ -19,7 +19,7 @@ export function registerRmCommand(program: Command): void {
     .command("rm <name>")
     .description("undeploy a function (its consumer group stays unless --delete-group)")
     .option("-y, --yes", "do not ask for confirmation (required when not interactive)")
-    .option("--delete-group", "also delete the function's consumer group (its committed offsets)")
+    .option("--delete-group", "also delete the function's consumer group (its committed offsets) and, for a stateful function, its state changelog")
     .action(async (name: string, options: { yes?: boolean; deleteGroup?: boolean }, command: Command) => {
       const config = configFor(command);
       if (!options.yes) {

@@ -46,7 +46,7 @@ export const deployBody = z
     }
   });
 
-export const deleteQuery = z.object({ deleteGroup: boolText.optional().describe("Also delete the consumer group (default false)") }).strict();
+export const deleteQuery = z.object({ deleteGroup: boolText.optional().describe("Also delete the consumer group, and a stateful function's state changelog `<name>.state` (default false)") }).strict();
 
 export const rollbackBody = z
   .object({ version: z.number({ error: "expected a version number" }).int({ error: "expected a version number" }).min(1, { error: "expected a version number" }) })

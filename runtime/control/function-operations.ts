@@ -121,7 +121,13 @@ export class FunctionOperations implements FunctionService {
     this.deps.history.forget(name);
     await this.#states.forget(name);
     redrives.forget(name);
-    if (options.deleteGroup) await deleteGroups(admin, [consumerGroupId(topicPrefix, name), redriveGroupId(topicPrefix, name)]);
+    if (options.deleteGroup) {
+      await deleteGroups(admin, [consumerGroupId(topicPrefix, name), redriveGroupId(topicPrefix, name)]);
+      // Its state goes with its offsets: a function deployed again under this name starts from nothing,
+      // instead of restoring state that no committed offset matches any more.
+      const changelog = stateTopic(name);
+      if ((await admin.listTopics()).includes(changelog)) await admin.deleteTopics({ topics: [changelog] });
+    }
   }
 
   async status(name: string): Promise<FunctionStatus> {

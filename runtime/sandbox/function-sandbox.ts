@@ -4,7 +4,7 @@ import { log } from "../log.js";
 import { EgressPolicy } from "./egress.js";
 import type { SandboxErrorCode } from "./errors.js";
 import { harnessScript } from "./harness-script.js";
-import { HostBridge } from "./host-bridge.js";
+import { HostBridge, type SandboxFetcher } from "./host-bridge.js";
 import { describeHostError, IsolateRuntime, isTimeoutError, type PendingInvocation, type RuntimeHandlers, type RuntimeSpec } from "./isolate-runtime.js";
 import { reservedTopicsFor, resolveLimits, type SandboxLimits } from "./limits.js";
 import { packRecords } from "./pack-records.js";
@@ -40,6 +40,8 @@ export interface FunctionSandboxOptions {
   limits?: Partial<SandboxLimits>;
   /** The definition has `state`: ctx.state works, reading through InvokeOptions.state. Default false. */
   state?: boolean;
+  /** Answers ctx.fetch instead of the network, after the egress check (eddy/testing). Default: the network. */
+  fetch?: SandboxFetcher;
 }
 
 export interface InvokeOptions {
@@ -129,9 +131,16 @@ export class FunctionSandbox {
       maxConcurrentFetches: limits.maxConcurrentFetches,
     };
     let sandbox: FunctionSandbox | undefined;
-    const bridge = new HostBridge(limits, egress, options.function.name, options.onLog, (runtime, error) => {
-      if (sandbox !== undefined) sandbox.#onIsolateError(runtime, error, undefined);
-    });
+    const bridge = new HostBridge(
+      limits,
+      egress,
+      options.function.name,
+      options.onLog,
+      (runtime, error) => {
+        if (sandbox !== undefined) sandbox.#onIsolateError(runtime, error, undefined);
+      },
+      options.fetch,
+    );
     // settle goes through `sandbox`, which exists once the first runtime has loaded.
     const handlers: RuntimeHandlers = {
       log: (runtime, level, message, invocation) => bridge.log(runtime, level, message, invocation),

@@ -6,6 +6,9 @@ import { MAX_LOG_LINE_CHARS, type SandboxLimits } from "./limits.js";
 import type { LogLevel, SandboxTrace, TraceIds } from "./types.js";
 import type { WireFetchRequest, WireFetchResult } from "./wire.js";
 
+/** What answers ctx.fetch in place of the network: a request the egress policy allowed, its result. */
+export type SandboxFetcher = (request: WireFetchRequest, options: { timeoutMs: number; signal: AbortSignal }) => Promise<WireFetchResult>;
+
 const LOG_LEVELS = new Set<string>(["debug", "info", "warn", "error"]);
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
@@ -24,6 +27,8 @@ export class HostBridge {
     private readonly onLog: (level: LogLevel, message: string, trace?: TraceIds) => void,
     /** A timer or fetch callback failed in the isolate (timeout, heap overflow, unhandled rejection). */
     private readonly onCallbackError: (runtime: IsolateRuntime, error: unknown) => void,
+    /** Stands in for the network (eddy/testing): asked after the egress check, in place of egressFetch. */
+    private readonly fetcher?: SandboxFetcher,
   ) {}
 
   log(runtime: IsolateRuntime, level: unknown, message: unknown, invocation: unknown): void {
@@ -104,9 +109,10 @@ export class HostBridge {
     const { limits } = this;
     const span = traceOf(runtime, request.invocation)?.startFetch(String(request.method), String(request.url));
     const traced = span === undefined ? request : withHeaders(request, span.headers);
-    const run = runtime.fetches.run((signal) =>
-      egressFetch(traced, this.egress, limits, { timeoutMs: Math.min(limits.fetchTimeoutMs, this.#budgetMs(runtime)), signal }),
-    );
+    const run = runtime.fetches.run((signal) => {
+      const options = { timeoutMs: Math.min(limits.fetchTimeoutMs, this.#budgetMs(runtime)), signal };
+      return this.fetcher === undefined ? egressFetch(traced, this.egress, limits, options) : this.#fetchInstead(traced, this.fetcher, options);
+    });
     if (span !== undefined) {
       const end = span.end.bind(span);
       if (run === undefined) end({ error: "too many fetches waiting (maxConcurrentFetches)" });
@@ -120,6 +126,19 @@ export class HostBridge {
       log.warn({ function: this.functionName, err: error }, "ctx.fetch failed on the host");
       deliver({ ok: false, code: "EDDY_SANDBOX_FETCH_FAILED", message: `ctx.fetch: ${describeHostError(error)}`, retriable: true });
     });
+  }
+
+  /** The test's answer to a ctx.fetch that egress allows; what egress denies is denied as in production. */
+  async #fetchInstead(request: WireFetchRequest, fetcher: SandboxFetcher, options: { timeoutMs: number; signal: AbortSignal }): Promise<WireFetchResult> {
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      return { ok: false, code: "EDDY_SANDBOX_FETCH_FAILED", message: `ctx.fetch: invalid URL: ${request.url}`, retriable: false };
+    }
+    const denial = this.egress.denial(url);
+    if (denial !== undefined) return { ok: false, code: "EDDY_SANDBOX_EGRESS_DENIED", message: `ctx.fetch: ${denial}`, retriable: false };
+    return fetcher(request, options);
   }
 
   #active(runtime: IsolateRuntime): boolean {

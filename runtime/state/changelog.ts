@@ -3,6 +3,7 @@ import type { StateWrite } from "../sandbox/function-sandbox.js";
 import type { TopicMessages } from "../dispatcher/kafka-records.js";
 import { createTopicsAndWait } from "../kafka/topics.js";
 import { replicatedTopic } from "../kafka/replication.js";
+import { log } from "../log.js";
 
 /** The compacted topic that holds a function's state: `<name>.state`, next to its `<name>.dlt`. */
 export function stateTopic(functionName: string): string {
@@ -18,6 +19,14 @@ export async function ensureStateTopic(admin: Admin, functionName: string, sourc
   const topic = stateTopic(functionName);
   const { topics } = await admin.fetchTopicMetadata({ topics: [...sourceTopics] });
   const partitions = Math.max(1, ...topics.map((t) => t.partitions.length));
+  const counts = new Set(topics.map((t) => t.partitions.length));
+  if (counts.size > 1) {
+    // Kafka Streams refuses this: a key hashes to different partition numbers, so its records on two topics meet no common state.
+    log.warn(
+      { function: functionName, partitions: Object.fromEntries(topics.map((t) => [t.name, t.partitions.length])) },
+      "the function's source topics have different partition counts: a key's records on them land in different partitions and do not share state; give them the same count",
+    );
+  }
   const existing = new Set(await admin.listTopics());
   if (!existing.has(topic)) {
     const replication = await replicatedTopic(admin);

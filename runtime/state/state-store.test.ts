@@ -82,4 +82,14 @@ describe("applyStateWrites", () => {
     expect(r.stateWrites).toBeUndefined();
     expect(h.store.reader(0).get("a")).toBeUndefined();
   });
+
+  it("lets a store already over the limit shrink: a delete is never refused", () => {
+    const h = home(3);
+    h.store.load(0, new Map([["big", "123456"]]));
+    const r = result();
+    r.stateWrites = [{ key: "big", value: null, recordIndex: 0 }];
+    expect(applyStateWrites(h, 0, r)).toHaveLength(1);
+    expect(r.outcomes[0]).toEqual(ok);
+    expect(h.store.bytes).toBe(0);
+  });
 });

@@ -20,7 +20,10 @@ export function applyStateWrites(home: FunctionStateHome, partition: number, res
   const writes = result.stateWrites;
   if (writes === undefined || writes.length === 0) return [];
   const { store } = home;
-  if (store.bytesAfter(partition, writes) > store.maxBytes) {
+  // Only growth past the limit is refused: a store already over it (restored after scaling in, or a
+  // lowered limit) still takes writes that shrink it, deletes above all.
+  const after = store.bytesAfter(partition, writes);
+  if (after > store.maxBytes && after > store.bytes) {
     const indexes = new Set(writes.map((w) => w.recordIndex));
     const full = sandboxFailure(
       "EDDY_STATE_FULL",

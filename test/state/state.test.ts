@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EddyProcess } from "../helpers/eddy-process.js";
 import { runEddy } from "../helpers/eddy-process.js";
+import { testKafka } from "../helpers/kafka.js";
 import { ensureTopic, eventually, functionStatus, killWorker, LiveReader, produceMessages, startEddy, stopEddy, unique, waitReady } from "../dispatcher/support.js";
 
 const KEYS = 12;
@@ -22,6 +23,16 @@ export default defineFunction({
     await ctx.emit(${JSON.stringify(out)}, { key: event.key, count }, { key: event.key });
   },
 });`;
+}
+
+async function topicExists(topic: string): Promise<boolean> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    return (await admin.listTopics()).includes(topic);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 const phase = (n: number) => Array.from({ length: KEYS * PER_PHASE }, (_, i) => ({ key: `user-${i % KEYS}`, value: `${n}:${i}` }));
@@ -106,6 +117,10 @@ describe("ctx.state on the real broker", () => {
     const redrive = await eddy.api("POST", `/v1/functions/${name}/redrive`);
     expect(redrive.status).toBe(409);
     expect(redrive.body.error.message).toContain("produce them to its topic again");
+
+    // Removed with its group, its state goes too: the same name deployed again starts from nothing.
+    expect((await eddy.api("DELETE", `/v1/functions/${name}?deleteGroup=true`)).status).toBe(204);
+    expect(await eventually(async () => !(await topicExists(`${name}.state`)), 30_000)).toBe(true);
   }, 300_000);
 
   it("with at-least-once, writes state before the offset and restores it after a redeploy", async () => {
