@@ -1,11 +1,2 @@
-import { defineFunction } from "eddy/sdk";
-
-/** Stands in for a mail service: logs each email request that order-confirmation emits. */
-export default defineFunction({
-  name: "email-sender",
-  topics: ["emails"],
-  async handle(event, ctx) {
-    const email = event.json<{ to: string; orderId: string }>();
-    ctx.log.info(`sending the confirmation of ${email.orderId} to ${email.to}`);
-  },
-});
+// The quick start's pair (`npm start` deploys this folder): the function itself, with its notes, is functions/examples/email-sender.ts.
+export { default } from "./examples/email-sender.js";
