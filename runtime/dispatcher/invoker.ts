@@ -76,8 +76,10 @@ export class Invoker {
     } finally {
       if (flightId !== undefined) flight!.finished(flightId);
     }
-    // Before the outcomes are read: a write the store has no room for fails its record.
-    const stateMessages = this.options.state === undefined ? [] : applyStateWrites(this.options.state, dispatch.work.partition, result);
+    // Before the outcomes are read: a write the store has no room for fails its record. A partition lost
+    // meanwhile takes none: its records run again wherever it went, and if it came back here, its state
+    // was restored afresh and must not get this invocation's writes on top.
+    const stateMessages = this.options.state === undefined || dispatch.work.revoked ? [] : applyStateWrites(this.options.state, dispatch.work.partition, result);
     stats.recordInvocation(result.durationMs);
     const outcome = interpretOutcomes(records, result, fn.handler, this.#order !== "sequential" && records.length > 1);
 

@@ -35,7 +35,15 @@ export async function ensureStateTopic(admin: Admin, functionName: string, sourc
         topic,
         numPartitions: partitions,
         replicationFactor: replication.replicationFactor,
-        configEntries: [...(replication.configEntries ?? []), { name: "cleanup.policy", value: "compact" }],
+        configEntries: [
+          ...(replication.configEntries ?? []),
+          { name: "cleanup.policy", value: "compact" },
+          // A restore reads the log: Kafka never compacts the active segment (1 GiB or 7 days by default), so
+          // segments roll hourly or at 64 MiB and are cleaned at 10 % dirty, keeping a restore near one record a key.
+          { name: "segment.ms", value: "3600000" },
+          { name: "segment.bytes", value: String(64 * 1024 * 1024) },
+          { name: "min.cleanable.dirty.ratio", value: "0.1" },
+        ],
       },
     ]);
     return topic;

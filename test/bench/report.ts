@@ -10,6 +10,8 @@ export interface BenchResults {
   machine: MachineInfo;
   sizes: BenchSizes;
   scenarios: ScenarioReport[];
+  /** Where the run wrote its JSON, from the repository's root (an --only run writes results/quick.json, not latest.json). */
+  rawFile?: string;
 }
 
 function cell(text: string): string {
@@ -47,6 +49,7 @@ function quickSizes(sizes: BenchSizes): string {
     `memory ${sizes.memory.functions.join(" and ")} functions`,
     `profile ${sizes.profile.records.toLocaleString("en-US")} records`,
     `tracing ${sizes.tracing.records.toLocaleString("en-US")} records × ${sizes.tracing.rounds} round(s)`,
+    `stateful ${sizes.stateful.records.toLocaleString("en-US")} records × ${sizes.stateful.rounds} round(s) and ${sizes.stateful.restores} restart(s)`,
   ].join(", ");
 }
 
@@ -60,8 +63,8 @@ export function renderReport(results: BenchResults): string {
   out.push("");
   out.push(
     `Written by \`${results.command}\` on ${results.date.slice(0, 10)} (${results.date}); the run took ${minutes} min ${seconds} s. ` +
-      "Generated from `test/bench/` and rewritten by every full run: do not edit by hand. Raw figures: `test/bench/results/" +
-      `${results.mode === "full" ? "latest" : "quick"}.json\`.`,
+      "Generated from `test/bench/` and rewritten by every full run: do not edit by hand. Raw figures: " +
+      `\`${results.rawFile ?? `test/bench/results/${results.mode === "full" ? "latest" : "quick"}.json`}\`.`,
   );
   if (results.mode === "quick") {
     out.push("");

@@ -25,12 +25,13 @@ import { sandboxOverhead } from "./scenarios/sandbox-overhead.js";
 import { scaleOut } from "./scenarios/scale-out.js";
 import { scalerSimulation } from "./scenarios/scaler-simulation.js";
 import { slowHandler } from "./scenarios/slow-handler.js";
+import { stateful } from "./scenarios/stateful.js";
 import { throughput } from "./scenarios/throughput.js";
 import { tracing } from "./scenarios/tracing.js";
 import { workerProfile } from "./scenarios/worker-profile.js";
 
 // The simulation comes after scale-out, whose measured figures (a replica's rate, a rebalance's pause) it uses.
-const SCENARIOS: Scenario[] = [throughput, latency, slowHandler, sandboxOverhead, coldStart, memory, scaleOut, scalerSimulation, workerProfile, tracing];
+const SCENARIOS: Scenario[] = [throughput, latency, slowHandler, sandboxOverhead, coldStart, memory, scaleOut, scalerSimulation, workerProfile, tracing, stateful];
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
@@ -136,6 +137,9 @@ async function main(): Promise<void> {
       progress(`  scenario ${scenario.number} took ${((performance.now() - from) / 1000).toFixed(1)} s`);
     }
 
+    const full = !options.quick && options.only.length === 0;
+    const resultsDir = path.join(ROOT, "test/bench/results");
+    const jsonFile = path.join(resultsDir, full ? "latest.json" : "quick.json");
     const results: BenchResults = {
       command: options.command,
       mode: options.quick ? "quick" : "full",
@@ -144,11 +148,9 @@ async function main(): Promise<void> {
       machine,
       sizes: options.sizes,
       scenarios: reports,
+      rawFile: path.relative(ROOT, jsonFile),
     };
-    const full = !options.quick && options.only.length === 0;
-    const resultsDir = path.join(ROOT, "test/bench/results");
     await mkdir(resultsDir, { recursive: true });
-    const jsonFile = path.join(resultsDir, full ? "latest.json" : "quick.json");
     const markdownFile = full ? path.join(ROOT, "docs/benchmarks.md") : path.join(resultsDir, "quick.md");
     // The run's total is known only now; the report includes the time to write it (negligible).
     await writeFile(jsonFile, `${JSON.stringify(results, null, 2)}\n`);

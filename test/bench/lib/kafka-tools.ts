@@ -84,6 +84,8 @@ export interface CommitWatch {
   joinedAt: number | null;
   /** performance.now() of the poll that saw everything committed; null if it never did. */
   doneAt: number | null;
+  /** The first poll that saw anything committed, and how much: what comes before it (e.g. a state restore) is not steady work. */
+  firstCommit: { at: number; committed: number } | null;
   committed: number;
   total: number;
 }
@@ -111,7 +113,7 @@ export async function watchCommits(
 ): Promise<CommitWatch> {
   const intervalMs = options.intervalMs ?? 10;
   const until = performance.now() + options.timeoutMs;
-  const watch: CommitWatch = { joinedAt: null, doneAt: null, committed: 0, total };
+  const watch: CommitWatch = { joinedAt: null, doneAt: null, firstCommit: null, committed: 0, total };
   let lastReport = performance.now();
   while (performance.now() < until && !options.signal?.aborted) {
     if (watch.joinedAt === null) {
@@ -122,6 +124,7 @@ export async function watchCommits(
     const committed = await committedTotal(admin, groupId, topic).catch(() => watch.committed);
     const now = performance.now();
     watch.committed = committed;
+    if (committed > 0 && watch.firstCommit === null) watch.firstCommit = { at: now, committed };
     if (committed >= total) {
       watch.doneAt = now;
       break;

@@ -8,6 +8,8 @@ export interface BenchSizes {
   memory: { functions: number[]; settleMs: number; cpuWindowMs: number };
   profile: { records: number; partitions: number; valueBytes: number; timeoutMs: number };
   tracing: { records: number; partitions: number; valueBytes: number; timeoutMs: number; rounds: number };
+  /** `keys` must be a multiple of `partitions`, so that each key stays on one partition (records go round-robin). */
+  stateful: { records: number; keys: number; partitions: number; valueBytes: number; timeoutMs: number; rounds: number; restores: number };
 }
 
 export interface BenchOptions {
@@ -28,6 +30,7 @@ const FULL: BenchSizes = {
   memory: { functions: [1, 10], settleMs: 3_000, cpuWindowMs: 10_000 },
   profile: { records: 500_000, partitions: 6, valueBytes: 100, timeoutMs: 120_000 },
   tracing: { records: 200_000, partitions: 6, valueBytes: 100, timeoutMs: 120_000, rounds: 2 },
+  stateful: { records: 48_000, keys: 1_200, partitions: 6, valueBytes: 100, timeoutMs: 120_000, rounds: 3, restores: 3 },
 };
 
 export const QUICK_SIZES: BenchSizes = {
@@ -39,9 +42,10 @@ export const QUICK_SIZES: BenchSizes = {
   memory: { functions: [1, 2], settleMs: 1_000, cpuWindowMs: 2_000 },
   profile: { records: 20_000, partitions: 6, valueBytes: 100, timeoutMs: 30_000 },
   tracing: { records: 20_000, partitions: 6, valueBytes: 100, timeoutMs: 30_000, rounds: 1 },
+  stateful: { records: 12_000, keys: 1_200, partitions: 6, valueBytes: 100, timeoutMs: 30_000, rounds: 1, restores: 1 },
 };
 
-export const SCENARIO_IDS = ["throughput", "latency", "slow-handler", "sandbox-overhead", "cold-start", "memory", "scale-out", "scaler-simulation", "profile", "tracing"] as const;
+export const SCENARIO_IDS = ["throughput", "latency", "slow-handler", "sandbox-overhead", "cold-start", "memory", "scale-out", "scaler-simulation", "profile", "tracing", "stateful"] as const;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const quick = argv.includes("--quick");

@@ -18,6 +18,10 @@ export interface ConsumeRun {
   fromJoinMs: number | null;
   /** total / fromJoinMs; for an unfinished run, the records done so far over the time so far. */
   perSecond: number | null;
+  /** Eddy only: from the group join to the first commit seen (the first fetch and batch; with state, the restore before them too). */
+  joinToFirstCommitMs?: number | null;
+  /** Eddy only: the records after the first commit seen over the time from it to the last: the rate without the start. */
+  steadyPerSecond?: number | null;
   /** Eddy's own view afterwards (GET /v1/functions/:name), to check nothing failed. */
   eddyStats?: FunctionStatus["stats"];
   /** Lines Eddy's functions logged that start with "eddy-bench-" (how a function tells the bench what it did). */
@@ -132,6 +136,9 @@ async function timeEddyFunction(
     });
     const watch = await watching;
     const run = finish(label, total, startedAt, watch.joinedAt, watch.doneAt, watch.committed, performance.now());
+    const first = watch.firstCommit;
+    run.joinToFirstCommitMs = first !== null && watch.joinedAt !== null ? first.at - watch.joinedAt : null;
+    run.steadyPerSecond = first !== null && watch.doneAt !== null && watch.doneAt > first.at ? ((total - first.committed) / (watch.doneAt - first.at)) * 1000 : null;
     // Workers report their counters once a second.
     await sleep(1_200);
     run.eddyStats = (await eddy.status(deploy.name).catch(() => undefined))?.stats;
