@@ -1,7 +1,7 @@
 import { builtinModules } from "node:module";
 import { existsSync } from "node:fs";
 import { dirname, posix, resolve } from "node:path";
-import { build, type BuildOptions, type Loader, type Message, type Plugin } from "esbuild";
+import { build, context, type BuildOptions, type Loader, type Message, type Plugin } from "esbuild";
 import { bundleFailedError, bundleTooLargeError, type BundleDiagnostic } from "./errors.js";
 import { MAX_BUNDLE_BYTES } from "./limits.js";
 import { packageRoot, sdkEntry } from "../package-root.js";
@@ -39,7 +39,7 @@ export async function bundleFunction(input: BundleInput, options: BundleOptions 
   }
   let code: string;
   try {
-    code = await buildScript({ entryPoints: [entry], absWorkingDir: packageRoot(), plugins: [inMemoryFiles(files)] });
+    code = outputOf(await build(scriptOptions({ entryPoints: [entry], absWorkingDir: packageRoot(), plugins: [inMemoryFiles(files)] })));
   } catch (error) {
     throw asBundleError(error);
   }
@@ -76,14 +76,7 @@ export async function bundleEntryFile(file: string, options: BundleOptions = {})
   if (!existsSync(file)) throw bundleFailedError([{ file, line: 0, column: 0, message: `no such file: ${file}` }]);
   let code: string;
   try {
-    code = await buildScript({
-      entryPoints: [resolve(file)],
-      absWorkingDir: dirname(resolve(file)),
-      // Packages ship ESM as "module" and CommonJS as "main"; the neutral platform looks at neither by default.
-      mainFields: ["module", "main"],
-      conditions: ["import", "default"],
-      plugins: [sdkAndBuiltins()],
-    });
+    code = outputOf(await build(scriptOptions(entryFileOptions(file))));
   } catch (error) {
     throw asBundleError(error);
   }
@@ -91,9 +84,63 @@ export async function bundleEntryFile(file: string, options: BundleOptions = {})
   return code;
 }
 
+/** A function file bundled again and again (`eddy dev`): each build as bundleEntryFile's, reusing what did not change. */
+export interface EntryFileBuilder {
+  /**
+   * Bundles the file as it is now: the bundle, and every file it was built from (absolute paths).
+   * @throws EddyError `EDDY_BUNDLE_FAILED` (userError) listing every problem as `file:line:col: text`.
+   */
+  build(): Promise<{ code: string; inputs: string[] }>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * An incremental bundler of a function file (esbuild's context): the same options and checks as
+ * bundleEntryFile, so what `eddy dev` deploys is what `eddy deploy` would.
+ *
+ * @example
+ * ```ts
+ * const builder = await entryFileBuilder("functions/order-confirmation.ts");
+ * const { code, inputs } = await builder.build(); // again after each save
+ * ```
+ */
+export async function entryFileBuilder(file: string, options: BundleOptions = {}): Promise<EntryFileBuilder> {
+  if (!existsSync(file)) throw bundleFailedError([{ file, line: 0, column: 0, message: `no such file: ${file}` }]);
+  const buildOptions = { ...scriptOptions(entryFileOptions(file)), metafile: true as const };
+  const esbuild = await context(buildOptions);
+  return {
+    async build() {
+      let code: string;
+      let inputs: string[];
+      try {
+        const result = await esbuild.rebuild();
+        code = outputOf(result);
+        inputs = Object.keys(result.metafile.inputs).map((input) => resolve(buildOptions.absWorkingDir, input));
+      } catch (error) {
+        throw asBundleError(error);
+      }
+      checkBundleSize(code, file, options.maxBundleBytes);
+      return { code, inputs };
+    },
+    dispose: () => esbuild.dispose(),
+  };
+}
+
+/** How a file from disk is resolved: relative imports and packages from its folder, `eddy/sdk` to Eddy's own SDK. */
+function entryFileOptions(file: string): BuildOptions & { absWorkingDir: string } {
+  return {
+    entryPoints: [resolve(file)],
+    absWorkingDir: dirname(resolve(file)),
+    // Packages ship ESM as "module" and CommonJS as "main"; the neutral platform looks at neither by default.
+    mainFields: ["module", "main"],
+    conditions: ["import", "default"],
+    plugins: [sdkAndBuiltins()],
+  };
+}
+
 /** One classic script for the isolate: an IIFE that assigns the module to `globalThis.__eddyModule`. */
-async function buildScript(options: BuildOptions): Promise<string> {
-  const result = await build({
+function scriptOptions<T extends BuildOptions>(options: T) {
+  return {
     ...options,
     bundle: true,
     write: false,
@@ -106,8 +153,11 @@ async function buildScript(options: BuildOptions): Promise<string> {
     supported: { "dynamic-import": false },
     charset: "utf8",
     logLevel: "silent",
-  });
-  const output = result.outputFiles[0];
+  } as const satisfies BuildOptions;
+}
+
+function outputOf(result: { outputFiles?: { text: string }[] }): string {
+  const output = result.outputFiles?.[0];
   if (output === undefined) throw new Error("esbuild produced no output");
   return output.text;
 }

@@ -12,7 +12,7 @@ import { blameOnReset } from "./reset-blame.js";
 import { checkResult, type ResultRules } from "./result-check.js";
 import { sandboxFailure, type SerializedError } from "./serialized-error.js";
 import type { EmittedRecord, FunctionInfo, InvocationResult, LogLevel, RecordOutcome, SandboxRecord, SandboxTrace, StateReader, TraceIds } from "./types.js";
-import type { HarnessEnvironment, InvocationOrder, ReservedTopics, WireResult } from "./wire.js";
+import type { HarnessEnvironment, InvocationOrder, ReservedTopics, WireResult, WireStateValues } from "./wire.js";
 
 export type { SerializedError } from "./serialized-error.js";
 export type { InvocationOrder } from "./wire.js";
@@ -219,7 +219,7 @@ export class FunctionSandbox {
       // loop after an await of a timer), so the host keeps its own deadline.
       // This deadline does not know who is to blame (it may be waiting behind another invocation's loop); #reset works it out.
       pending.deadlineTimer = setTimeout(() => void this.#reset(runtime, "timeout"), timeoutMs);
-      runtime.invoke(id, batch, options.attempt, pending.stopOnFailure, options.order ?? "sequential", timeoutMs).catch((error: unknown) => this.#onIsolateError(runtime, error, pending));
+      runtime.invoke(id, batch, options.attempt, pending.stopOnFailure, options.order ?? "sequential", timeoutMs, ownKeyState(records, options.state)).catch((error: unknown) => this.#onIsolateError(runtime, error, pending));
     });
   }
 
@@ -347,6 +347,14 @@ export class FunctionSandbox {
       this.#finish(runtime, pending, toResult(pending, partial.get(pending.id), failure(pending)));
     }
   }
+}
+
+/** The state of the records' own keys, to cross with them (wire.ts WireStateValues); null without state. */
+function ownKeyState(records: readonly SandboxRecord[], state: StateReader | undefined): WireStateValues | null {
+  if (state === undefined) return null;
+  const values: WireStateValues = Object.create(null) as WireStateValues;
+  for (const { key } of records) if (key !== null && !(key in values)) values[key] = state.get(key) ?? null;
+  return values;
 }
 
 /** What the harness is told about the function and its limits at install. */

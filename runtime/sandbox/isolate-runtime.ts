@@ -13,6 +13,7 @@ import {
   type WireFetchRequest,
   type WireFetchResult,
   type WireLoadResult,
+  type WireStateValues,
 } from "./wire.js";
 
 /** An invocation the host waits on; it belongs to the isolate generation it was started in. */
@@ -170,8 +171,8 @@ export class IsolateRuntime {
   }
 
   /** Starts an invocation; the result arrives through RuntimeHandlers.settle. Rejects on timeout, heap overflow or an unhandled rejection. */
-  invoke(id: number, batch: WireBatch, attempt: number, stopOnFailure: boolean, order: InvocationOrder, timeoutMs: number): Promise<unknown> {
-    return this.#invoke!.apply(undefined, [id, batch, attempt, stopOnFailure, order], { arguments: { copy: true }, timeout: timeoutMs });
+  invoke(id: number, batch: WireBatch, attempt: number, stopOnFailure: boolean, order: InvocationOrder, timeoutMs: number, state: WireStateValues | null): Promise<unknown> {
+    return this.#invoke!.apply(undefined, [id, batch, attempt, stopOnFailure, order, state], { arguments: { copy: true }, timeout: timeoutMs });
   }
 
   fireTimer(timerId: number, timeoutMs: number): Promise<unknown> {

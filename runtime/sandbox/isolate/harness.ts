@@ -285,7 +285,7 @@ function install(
       return { ok: true, info: outcome.info };
     },
 
-    invoke(invocationId, batch, attempt, stopOnFailure, order) {
+    invoke(invocationId, batch, attempt, stopOnFailure, order, stateValues) {
       const records = unpackBatch(batch);
       const invocation: Invocation = {
         id: invocationId,
@@ -294,7 +294,12 @@ function install(
         emitBudget: { bytes: 0, count: 0 },
         quota: { fetches: 0, invocation: invocationId },
         logger: loggerFor(invocationId),
-        state: { read: (key) => host.stateGet(invocationId, key), written: new Map(), writes: [] },
+        state: {
+          // The batch's own keys came with it; any other key is asked of the host.
+          read: (key) => (stateValues !== null && Object.hasOwn(stateValues, key) ? stateValues[key]! : host.stateGet(invocationId, key)),
+          written: new Map(),
+          writes: [],
+        },
         done: false,
       };
       logs.open(invocations.size === 0);
