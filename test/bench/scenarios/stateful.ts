@@ -308,7 +308,7 @@ export const stateful: Scenario = {
     if (changelogRecords.length > 0) {
       notes.push(
         `Each restart of the counter read a changelog of ${medianWithSpread(changelogRecords, fmtInt)} records for ${fmtInt(keys)} keys: ` +
-          "its topic is compacted, but Kafka compacts only closed segments and the active one (1 GiB, 7 days by default) holds all of it, so a restore reads every write since the start, not one record per key.",
+          "its topic is compacted, but Kafka compacts only closed segments, and a changelog's active segment (rolled hourly or at 64 MiB) holds a run this short whole, so this restore reads every write since the start, not one record per key.",
       );
     }
     for (const r of restarts) if (r.error !== undefined) notes.push(`${LABELS[r.variant]} restart failed: ${r.error.split("\n")[0]}`);
