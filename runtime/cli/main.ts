@@ -6,6 +6,7 @@ import { loadConfig } from "../config/load-config.js";
 import { registerDashboardCommand } from "./dashboard.js";
 import { registerDeadLetterCommand } from "./dead-letter.js";
 import { registerDeployCommand } from "./deploy.js";
+import { registerDevCommand } from "./dev.js";
 import { registerGetCommand } from "./get.js";
 import { registerInvokeCommand } from "./invoke.js";
 import { registerKafkaCommands } from "./kafka.js";
@@ -41,6 +42,7 @@ registerKafkaCommands(
   () => loadConfig(program.opts()).kafkaHome ?? undefined,
 );
 registerDeployCommand(program);
+registerDevCommand(program);
 registerLsCommand(program);
 registerGetCommand(program);
 registerRmCommand(program);

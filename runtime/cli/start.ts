@@ -1,14 +1,12 @@
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
-import { startControlPlane } from "../control/control-plane.js";
 import { EddyError } from "../eddy-error.js";
-import type { KafkaConnection } from "../kafka/client.js";
-import { parseNodeCount, startLocalKafka, stopLocalKafka } from "../kafka/local-kafka.js";
+import { parseNodeCount } from "../kafka/local-kafka.js";
 import { log } from "../log.js";
 import { bundleEntryFile } from "../sandbox/bundler.js";
-import { ensureApiToken } from "./api-token.js";
 import { configFor, progress } from "./context.js";
+import { runEddy } from "./run-eddy.js";
 
 const FUNCTION_FILE = /\.(ts|mts|js|mjs)$/;
 
@@ -35,36 +33,15 @@ export function registerStartCommand(program: Command): void {
     .action(async (options: { deploy?: string; brokers?: string }, command: Command) => {
       const config = configFor(command);
       const nodes = options.brokers === undefined ? undefined : parseNodeCount("--brokers", options.brokers);
-      let connection: KafkaConnection;
-      // The local nodes this process started, and so stops on exit; nodes that were running stay.
-      let ownNodes: number[] = [];
-      if (config.brokers) {
-        if (nodes !== undefined) {
-          throw new EddyError(
-            "EDDY_KAFKA_NODES_INVALID",
-            `--brokers ${nodes} sizes the local Kafka, which does not run when KAFKA_BROKERS or --kafka names a cluster: drop one of them`,
-            { userError: true },
-          );
-        }
-        connection = { brokers: config.brokers, sasl: config.sasl, ssl: config.ssl };
-      } else {
-        const kafka = await startLocalKafka({ dataDir: config.dataDir, nodes, kafkaHome: config.kafkaHome ?? undefined, onProgress: progress });
-        ownNodes = kafka.started;
-        connection = { brokers: kafka.brokers.split(","), sasl: null, ssl: false };
-        progress(`Kafka: ${kafka.brokers}${kafka.reused ? " (already running)" : ""}`);
-      }
-
-      const token = config.apiToken ?? (await ensureApiToken(config.dataDir));
-      const controlPlane = await startControlPlane(config, connection, token);
-      if (config.workers === "external") progress("Workers: external (this process runs none; run `eddy worker --function <name>` replicas, e.g. the StatefulSets of `eddy manifests`)");
+      const eddy = await runEddy(config, { nodes });
+      const { controlPlane, token } = eddy;
 
       let stopping = false;
       const shutdown = async (signal: string) => {
         if (stopping) return;
         stopping = true;
         log.info({ signal }, "stopping: draining workers");
-        await controlPlane.close().catch((error: unknown) => log.error({ err: error }, "error while stopping"));
-        await Promise.all(ownNodes.map((node) => stopLocalKafka({ dataDir: config.dataDir, node })));
+        await eddy.stop();
         process.exit(0);
       };
       process.on("SIGINT", () => void shutdown("SIGINT"));
