@@ -73,7 +73,8 @@ describe("Eddy as Kubernetes runs it: a control plane with --workers external, e
       const probe = async (path: string) => (await fetch(`http://127.0.0.1:${port}${path}`).catch(() => null))?.status;
       expect(await eventually(async () => (await probe("/healthz")) === 200, 30_000)).toBe(true);
       expect(await eventually(async () => (await probe("/readyz")) === 200, 30_000)).toBe(true);
-      expect(log).toContain('"worker ready"');
+      // Readiness follows the group join, which can come before the "worker ready" line reaches stderr.
+      expect(await eventually(async () => log.includes('"worker ready"'), 10_000), "the worker's ready line").toBe(true);
       const out = await consumeAll("k8s-out", 10, { settleMs: 1_000 });
       expect(new Set(out.map((m) => m.value!.toString()))).toEqual(new Set(Array.from({ length: 10 }, (_, i) => `cli:a${i}`)));
     } finally {
