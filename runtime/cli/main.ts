@@ -8,6 +8,7 @@ import { registerDeadLetterCommand } from "./dead-letter.js";
 import { registerDeployCommand } from "./deploy.js";
 import { registerDevCommand } from "./dev.js";
 import { registerGetCommand } from "./get.js";
+import { registerInitCommand } from "./init.js";
 import { registerInvokeCommand } from "./invoke.js";
 import { registerKafkaCommands } from "./kafka.js";
 import { registerLogsCommand } from "./logs.js";
@@ -36,6 +37,7 @@ const program = new Command("eddy")
   .showHelpAfterError();
 
 registerStartCommand(program);
+registerInitCommand(program);
 registerKafkaCommands(
   program,
   () => loadConfig(program.opts()).dataDir,
