@@ -22,60 +22,33 @@ const LABELS: Record<Variant, string> = { relay: "stateless relay", twoEmits: "r
 /** A function's name in round `round`: fresh each round, since the changelog is <name>.state (no topic prefix), so each round's counter starts from an empty one. */
 const functionName = (variant: Variant, round: number): string => `stateful-${{ relay: "relay", twoEmits: "two-emits", counter: "counter" }[variant]}-${round}`;
 
-/** The stateless relay: each record to the output topic, keyed as it came. */
-function relaySource(name: string, topic: string): string {
+/** A function reading `topic` from the start whose handler runs `body`; `state` adds `state: {}`. */
+function functionSource(name: string, topic: string, body: string, state = false): string {
   return `
 import { defineFunction } from "eddy/sdk";
 export default defineFunction({
   name: "${name}",
   topics: ["${topic}"],
-  startFrom: "earliest",
+  startFrom: "earliest",${state ? "\n  state: {}," : ""}
   async handle(event, ctx) {
-    await ctx.emit("${OUT_TOPIC}", event.value, { key: event.key });
+${body}
   },
 });
 `;
 }
 
-/** The stateful counter: the same emit, plus a count per key in ctx.state. */
-function counterSource(name: string, topic: string): string {
-  return `
-import { defineFunction } from "eddy/sdk";
-export default defineFunction({
-  name: "${name}",
-  topics: ["${topic}"],
-  startFrom: "earliest",
-  state: {},
-  async handle(event, ctx) {
-    const n = (await ctx.state.get<number>()) ?? 0;
-    ctx.state.set(n + 1);
-    await ctx.emit("${OUT_TOPIC}", event.value, { key: event.key });
-  },
-});
-`;
-}
+const RELAY = `    await ctx.emit("${OUT_TOPIC}", event.value, { key: event.key });`;
 
-/**
- * The control: the relay plus a second emit per record, of the size of the counter's changelog
- * record (the key, a short value) to a compacted topic. It produces what the counter produces, without
- * ctx.state: what the counter costs beyond it is the state machinery itself.
- */
-function twoEmitsSource(name: string, topic: string): string {
-  return `
-import { defineFunction } from "eddy/sdk";
-export default defineFunction({
-  name: "${name}",
-  topics: ["${topic}"],
-  startFrom: "earliest",
-  async handle(event, ctx) {
-    await ctx.emit("${OUT_TOPIC}", event.value, { key: event.key });
-    await ctx.emit("${COPY_TOPIC}", "42", { key: event.key });
-  },
-});
-`;
-}
-
-const SOURCES: Record<Variant, (name: string, topic: string) => string> = { relay: relaySource, twoEmits: twoEmitsSource, counter: counterSource };
+const SOURCES: Record<Variant, (name: string, topic: string) => string> = {
+  // The stateless relay: each record to the output topic, keyed as it came.
+  relay: (name, topic) => functionSource(name, topic, RELAY),
+  // The stateful counter: the same emit, plus a count per key in ctx.state.
+  counter: (name, topic) => functionSource(name, topic, `    const n = (await ctx.state.get<number>()) ?? 0;\n    ctx.state.set(n + 1);\n${RELAY}`, true),
+  // The control: the relay plus a second emit per record, of the size of the counter's changelog record (the
+  // key, a short value) to a compacted topic. It produces what the counter produces, without ctx.state: what
+  // the counter costs beyond it is the state machinery itself.
+  twoEmits: (name, topic) => functionSource(name, topic, `${RELAY}\n    await ctx.emit("${COPY_TOPIC}", "42", { key: event.key });`),
+};
 
 /** One round's pair of runs, and the counter's changelog read back afterwards. */
 interface Round {
