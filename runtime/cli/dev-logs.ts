@@ -1,15 +1,6 @@
 import type { EddyConfig } from "../config/load-config.js";
+import type { LogLine } from "../control/log-book.js";
 import { callApi, followApi, functionRoute } from "./api-client.js";
-
-/** A line of the logs route (runtime/control/log-book.ts): the function's own, or Eddy's about it. */
-export interface DevLogLine {
-  at: string;
-  level: "debug" | "info" | "warn" | "error";
-  source: "function" | "eddy";
-  message: string;
-  /** On the worker's lines: where (topic, partition, offset), the attempt, the error and what comes next. */
-  context?: Record<string, unknown>;
-}
 
 interface Status {
   state: string;
@@ -57,12 +48,12 @@ export class FunctionTail {
       // Each (re)connection sends the recent lines first: those of before the cutoff were shown, or are not news.
       // Only those: live lines may come slightly out of time order (the worker's log and its IPC are two pipes).
       const cutoff = this.shownUpTo;
-      await followApi(this.config, functionRoute(this.name, "/logs?follow=true"), (data) => this.show(JSON.parse(data) as DevLogLine, cutoff)).catch(() => undefined);
+      await followApi(this.config, functionRoute(this.name, "/logs?follow=true"), (data) => this.show(JSON.parse(data) as LogLine, cutoff)).catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
     }
   }
 
-  private show(line: DevLogLine, cutoff: number): void {
+  private show(line: LogLine, cutoff: number): void {
     const at = Date.parse(line.at);
     if (this.stopped || at < cutoff) return;
     this.shownUpTo = Math.max(this.shownUpTo, at);
@@ -88,7 +79,7 @@ export class FunctionTail {
  * A log line as one readable line: the function's own with its level, and the worker's failures and
  * dead letters with where they happened, e.g. `12:00:01.250 FAIL  orders[2]@41, attempt 1 (retrying): TypeError: x is undefined`.
  */
-export function formatLine(line: DevLogLine): string {
+export function formatLine(line: LogLine): string {
   const time = clock(new Date(line.at));
   if (line.source === "function") return `${time} ${line.level.toUpperCase().padEnd(5)} ${line.message}`;
   const c = line.context ?? {};

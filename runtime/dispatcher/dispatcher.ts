@@ -23,16 +23,11 @@ import { TransactionalSink } from "./transactional-sink.js";
 import { CoPartitionAssigner } from "../state/co-partition-assigner.js";
 import { ensureStateTopic, stateTopic } from "../state/changelog.js";
 import { StateRestorer } from "../state/state-restorer.js";
-import { StateStore } from "../state/state-store.js";
+import { StateStore, type StoreStatus } from "../state/state-store.js";
 import type { FunctionStateHome } from "../state/state-writes.js";
 
-/** A replica's state store, as the function's status shows it (summed over replicas). */
-export interface StoreStatus {
-  keys: number;
-  bytes: number;
-  /** Partitions whose state is being restored (nothing of them runs meanwhile). */
-  restoring: number;
-}
+/** A stateful function's state in this replica, and what restores its partitions. */
+type ReplicaState = FunctionStateHome & { restorer: StateRestorer };
 
 export interface DispatcherOptions {
   kafka: Kafka;
@@ -89,7 +84,7 @@ export class Dispatcher {
   #started: Promise<void> | undefined;
   readonly #sessionTimeoutMs: number;
   /** The function's state and its restores, when its definition has `state`. */
-  readonly #state: (FunctionStateHome & { restorer: StateRestorer }) | undefined;
+  readonly #state: ReplicaState | undefined;
 
   constructor(private readonly options: DispatcherOptions) {
     const { record, kafka, groupId } = options;
@@ -123,7 +118,7 @@ export class Dispatcher {
         topic,
         store,
         functionName: record.name,
-        wanted: (partition) => [...this.#works.values()].some((w) => w.partition === partition && w.restoring),
+        wanted: (partition) => this.#restoringPartitions().has(partition),
         restored: (partition) => this.#restored(partition),
         onFatal: options.onFatal,
       });
@@ -177,8 +172,7 @@ export class Dispatcher {
   stateStatus(): StoreStatus | undefined {
     const state = this.#state;
     if (state === undefined) return undefined;
-    const restoring = new Set([...this.#works.values()].filter((w) => w.restoring).map((w) => w.partition)).size;
-    return { keys: state.store.keys, bytes: state.store.bytes, restoring };
+    return { keys: state.store.keys, bytes: state.store.bytes, restoring: this.#restoringPartitions().size };
   }
 
   /** Failed records its partitions have waited behind for a few of the breaker's open periods (stuck-records.ts). */
@@ -334,11 +328,18 @@ export class Dispatcher {
   }
 
   /** State partitions no topic's partition needs any more are dropped; newly needed ones are restored. */
-  #followAssignment(state: FunctionStateHome & { restorer: StateRestorer }): void {
+  #followAssignment(state: ReplicaState): void {
     const owned = new Set([...this.#works.values()].map((w) => w.partition));
     for (const partition of state.store.partitions()) if (!owned.has(partition)) state.store.drop(partition);
-    const missing = [...new Set([...this.#works.values()].filter((w) => w.restoring).map((w) => w.partition))];
-    if (missing.length > 0) state.restorer.restore(missing);
+    const missing = this.#restoringPartitions();
+    if (missing.size > 0) state.restorer.restore([...missing]);
+  }
+
+  /** Partition numbers whose state is being restored (one per number, whatever the topics). */
+  #restoringPartitions(): Set<number> {
+    const partitions = new Set<number>();
+    for (const work of this.#works.values()) if (work.restoring) partitions.add(work.partition);
+    return partitions;
   }
 
   /** A partition's state is in the store: its records may run. */

@@ -1,7 +1,7 @@
 import type { Span, SpanContext, Tracer } from "@opentelemetry/api";
 import type { FunctionRecord } from "../config/function-record.js";
 import { log } from "../log.js";
-import type { FunctionSandbox, InvocationOrder } from "../sandbox/function-sandbox.js";
+import { invocationOrder, type FunctionSandbox, type InvocationOrder } from "../sandbox/function-sandbox.js";
 import type { CircuitBreaker, CircuitPermit } from "./circuit-breaker.js";
 import type { FlightLog } from "./crash-suspects.js";
 import { deadLetterMessage } from "./dead-letter.js";
@@ -49,7 +49,7 @@ export class Invoker {
   constructor(private readonly options: InvokerOptions) {
     this.#identity = { name: options.record.name, version: options.record.version, groupId: options.groupId };
     const { ordering } = options.record.config;
-    this.#order = ordering === "key" ? "by-key" : ordering === "none" ? "none" : "sequential";
+    this.#order = invocationOrder(ordering);
   }
 
   /** Resolves undefined when the partition was lost before the results were written. */

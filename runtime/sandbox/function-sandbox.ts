@@ -62,6 +62,11 @@ export interface InvokeOptions {
   state?: StateReader;
 }
 
+/** How `handle` runs an invocation's records under a function's `ordering` (SPEC §3). */
+export function invocationOrder(ordering: string | undefined): InvocationOrder {
+  return ordering === "key" ? "by-key" : ordering === "none" ? "none" : "sequential";
+}
+
 // How long a timed-out isolate gets to hand over what it finished before it is disposed anyway.
 const COLLECT_WAIT_MS = 100;
 

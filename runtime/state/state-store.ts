@@ -1,5 +1,13 @@
 import type { StateReader, StateWrite } from "../sandbox/function-sandbox.js";
 
+/** A replica's state store, as the function's status shows it (summed over replicas). */
+export interface StoreStatus {
+  keys: number;
+  bytes: number;
+  /** Partitions whose state is being restored (nothing of them runs meanwhile). */
+  restoring: number;
+}
+
 /** One key's state as the store keeps it: JSON text. */
 type PartitionState = Map<string, string>;
 

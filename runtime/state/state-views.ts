@@ -29,7 +29,8 @@ export class StateViews {
 
   async lookup(functionName: string, key: string): Promise<StateLookup> {
     const topic = stateTopic(functionName);
-    if (!(await this.admin.listTopics()).includes(topic)) return { found: false, fresh: true };
+    // Asked once, until a reader follows the changelog: a function that has written nothing yet has no topic.
+    if (!this.#readers.has(functionName) && !(await this.admin.listTopics()).includes(topic)) return { found: false, fresh: true };
     const reader = await this.#reader(functionName, topic);
     const fresh = await reader.catchUp(this.admin, undefined, FRESH_WAIT_MS);
     const [latest] = reader.lookup(key);

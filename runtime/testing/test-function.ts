@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { DEFINED_AT, type FunctionDefinition } from "../../sdk/define-function.js";
 import { EddyError } from "../eddy-error.js";
 import { bundleEntryFile } from "../sandbox/bundler.js";
-import { FunctionSandbox, type InvocationOrder, type LogLevel, type RecordOutcome, type SandboxRecord } from "../sandbox/function-sandbox.js";
+import { FunctionSandbox, invocationOrder, type InvocationOrder, type LogLevel, type RecordOutcome, type SandboxRecord } from "../sandbox/function-sandbox.js";
 import type { SandboxFetcher } from "../sandbox/host-bridge.js";
 import type { WireFetchResult } from "../sandbox/wire.js";
 import { TestState } from "./test-state.js";
@@ -59,16 +59,14 @@ export interface TestResult {
  */
 export class TestedFunction {
   readonly state = new TestState();
-  readonly #logs: { level: LogLevel; message: string }[] = [];
 
   private constructor(
     private readonly sandbox: FunctionSandbox,
     private readonly topic: string,
     private readonly order: InvocationOrder,
-    logs: { level: LogLevel; message: string }[],
-  ) {
-    this.#logs = logs;
-  }
+    /** Every line the function logged, shared with the sandbox's onLog. */
+    private readonly logs: { level: LogLevel; message: string }[],
+  ) {}
 
   /** @internal Use testFunction(). */
   static async load(code: string, options: TestFunctionOptions, nameHint: string): Promise<TestedFunction> {
@@ -90,8 +88,7 @@ export class TestedFunction {
     probe.dispose();
     const config = info.config as { egress?: string[]; state?: unknown; memoryMb?: number; ordering?: string };
     const sandbox = await create(info.name, { state: config.state !== undefined, egress: config.egress ?? [], memoryMb: config.memoryMb ?? 128 });
-    const order: InvocationOrder = config.ordering === "key" ? "by-key" : config.ordering === "none" ? "none" : "sequential";
-    return new TestedFunction(sandbox, info.topics[0]!, order, logs);
+    return new TestedFunction(sandbox, info.topics[0]!, invocationOrder(config.ordering), logs);
   }
 
   /** Runs the handler once over `records` (handle: each record, in the definition's ordering; handleBatch: one call). */
@@ -100,7 +97,7 @@ export class TestedFunction {
     const partitions = new Set(input.map((r) => r.partition));
     if (partitions.size > 1) throw new EddyError("EDDY_TEST_PARTITIONS", "invoke(): one invocation holds records of one partition; call invoke() once per partition", { userError: true });
     const partition = input[0]?.partition ?? 0;
-    const logsBefore = this.#logs.length;
+    const logsBefore = this.logs.length;
     const result = await this.sandbox.invoke(input, {
       attempt: options.attempt ?? 1,
       timeoutMs: options.timeoutMs ?? 30_000,
@@ -111,7 +108,7 @@ export class TestedFunction {
     return {
       outcomes: result.outcomes,
       emitted: result.emitted.map((e) => ({ topic: e.topic, key: e.key, ...decoded(e.value), headers: e.headers })),
-      logs: this.#logs.slice(logsBefore),
+      logs: this.logs.slice(logsBefore),
     };
   }
 

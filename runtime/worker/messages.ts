@@ -3,7 +3,7 @@ import type { TracingSettings } from "../config/tracing-config.js";
 import type { CircuitState } from "../dispatcher/circuit-breaker.js";
 import type { CrashSuspect } from "../dispatcher/crash-suspects.js";
 import type { ForcedDeadLetter, RecordPosition, StuckRecord } from "../dispatcher/stuck-records.js";
-import type { StoreStatus } from "../dispatcher/dispatcher.js";
+import type { StoreStatus } from "../state/state-store.js";
 import type { DispatchStats } from "../dispatcher/stats.js";
 import type { KafkaConnection } from "../kafka/client.js";
 

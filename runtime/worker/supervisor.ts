@@ -9,7 +9,7 @@ import { log, writeLogLine } from "../log.js";
 import { isAlive } from "../sandbox/child-once.js";
 import type { CircuitState, FromWorker, ToWorker } from "./messages.js";
 import type { ForcedDeadLetter, RecordPosition, StuckRecord } from "../dispatcher/stuck-records.js";
-import type { StoreStatus } from "../dispatcher/dispatcher.js";
+import type { StoreStatus } from "../state/state-store.js";
 import { CrashLedger, isRecordCrash, type CrashStatus } from "./crash-ledger.js";
 
 export type { CrashStatus } from "./crash-ledger.js";

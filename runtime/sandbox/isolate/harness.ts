@@ -92,7 +92,10 @@ function install(
       emit: scope.emit,
       fetch: (input: unknown, init?: unknown) => fetches.fetch(invocation.quota, input, init),
       log: invocation.logger,
-      state: state.api,
+      // A getter: ctx.state's API is made only for a handler that reads it.
+      get state() {
+        return state.api;
+      },
       env,
       attempt,
       function: fn,

@@ -34,14 +34,16 @@ export interface StateRules {
  * call that can never succeed throws synchronously and fails the record even when the handler catches it.
  */
 export class StateScope {
-  readonly #pending = new Map<string, string | null>();
-  readonly #order: string[] = [];
+  /** The record's writes, by key, in the order keys were first written. Made at the first write. */
+  #pending: Map<string, string | null> | undefined;
+  #api: FunctionState | undefined;
   /** Set when a call threw; `failure` is what it threw. */
   failed = false;
   failure: unknown = undefined;
-  readonly api: FunctionState;
 
   /**
+   * Made for every record, state or not, so it stays small until ctx.state is used: the API object
+   * and the writes come at first use.
    * @param ownKey the record's key; null for a record without one; undefined in handleBatch (no own record).
    */
   constructor(
@@ -49,9 +51,13 @@ export class StateScope {
     private readonly recordIndex: number,
     private readonly invocation: InvocationState,
     private readonly rules: StateRules,
-  ) {
+  ) {}
+
+  /** What the handler sees as `ctx.state`. */
+  get api(): FunctionState {
+    if (this.#api !== undefined) return this.#api;
     const scope = this;
-    this.api = Object.freeze({
+    this.#api = Object.freeze({
       get(...args: unknown[]): Promise<unknown> {
         return scope.#guard(() => Promise.resolve(scope.#get(scope.#key("get", args, 0))));
       },
@@ -65,12 +71,13 @@ export class StateScope {
         scope.#guard(() => scope.#write(scope.#key("delete", args, 0), ABSENT));
       },
     }) as FunctionState;
+    return this.#api;
   }
 
   /** The record succeeded: its writes become the invocation's (visible to later records) and go to the host. */
   commit(): void {
-    for (const key of this.#order) {
-      const value = this.#pending.get(key)!;
+    if (this.#pending === undefined) return;
+    for (const [key, value] of this.#pending) {
       this.invocation.written.set(key, value);
       this.invocation.writes.push({ key, value, recordIndex: this.recordIndex });
     }
@@ -108,7 +115,7 @@ export class StateScope {
   }
 
   #get(key: string): unknown {
-    let json: string | null | undefined = this.#pending.get(key);
+    let json: string | null | undefined = this.#pending?.get(key);
     if (json === undefined) json = this.invocation.written.get(key);
     if (json === undefined) json = this.invocation.read(key);
     // Parsed on every read: the handler may change what it got without changing the state.
@@ -132,7 +139,6 @@ export class StateScope {
   }
 
   #write(key: string, value: string | null): void {
-    if (!this.#pending.has(key)) this.#order.push(key);
-    this.#pending.set(key, value);
+    (this.#pending ??= new Map()).set(key, value);
   }
 }
