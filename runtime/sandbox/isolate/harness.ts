@@ -92,10 +92,8 @@ function install(
       emit: scope.emit,
       fetch: (input: unknown, init?: unknown) => fetches.fetch(invocation.quota, input, init),
       log: invocation.logger,
-      // A getter: ctx.state's API is made only for a handler that reads it.
-      get state() {
-        return state.api;
-      },
+      // A plain field: a getter here made every record's ctx about 2.5 µs dearer (an accessor defeats V8's literal fast path).
+      state: state.api,
       env,
       attempt,
       function: fn,

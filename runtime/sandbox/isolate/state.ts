@@ -42,8 +42,7 @@ export class StateScope {
   failure: unknown = undefined;
 
   /**
-   * Made for every record, state or not, so it stays small until ctx.state is used: the API object
-   * and the writes come at first use.
+   * Made for every record, state or not: the writes' Map comes with the first write.
    * @param ownKey the record's key; null for a record without one; undefined in handleBatch (no own record).
    */
   constructor(
