@@ -133,15 +133,18 @@ export class TransactionalSink implements RecordSink {
       const offsets = offsetsToCommit(this.options.works);
       if (messages.length === 0 && offsets.length === 0) break;
       let transaction: Transaction | undefined;
+      // Set once the commit is asked for: a failure from then on leaves the outcome unknown.
+      let committing = false;
       try {
         transaction = await this.#producer.transaction();
         if (messages.length > 0) await transaction.sendBatch({ acks: -1, topicMessages: messages });
         if (offsets.length > 0) await transaction.sendOffsets({ consumerGroupId: this.options.groupId, topics: offsets });
+        committing = true;
         await transaction.commit();
         markCommitted(this.options.works, offsets);
         break;
       } catch (error) {
-        await transaction?.abort().catch(() => undefined);
+        if (!committing) await transaction?.abort().catch(() => undefined);
         const context = { function: this.options.functionName, transactionalId: this.options.transactionalId, attempt };
         if (isFenced(error) || attempt >= MAX_TRANSACTION_ATTEMPTS) {
           this.#fail(entries, isFenced(error)
@@ -153,6 +156,12 @@ export class TransactionalSink implements RecordSink {
         await sleep(100 * 2 ** attempt);
         try {
           await this.#renewEpoch();
+          // The new epoch made the coordinator finish the old transaction: committed if the commit had
+          // reached it, aborted otherwise. Its offsets tell which; sending it again would write it twice.
+          if (committing && offsets.length > 0 && (await this.#committedAlready(offsets))) {
+            markCommitted(this.options.works, offsets);
+            break;
+          }
         } catch (renewError) {
           // The next attempt begins its transaction on the new producer, which initializes it then.
           log.warn({ ...context, err: renewError }, "a new epoch could not be taken yet; retrying");
@@ -160,6 +169,19 @@ export class TransactionalSink implements RecordSink {
       }
     }
     for (const entry of live) entry.resolve(!entry.completed.work.revoked);
+  }
+
+  /** Whether the group's committed offsets have reached `offsets` (a transaction whose commit answer was lost did commit). */
+  async #committedAlready(offsets: ReturnType<typeof offsetsToCommit>): Promise<boolean> {
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    try {
+      const committed = await admin.fetchOffsets({ groupId: this.options.groupId, topics: offsets.map((o) => o.topic) });
+      const at = new Map(committed.flatMap(({ topic, partitions }) => partitions.map((p) => [`${topic}\u0000${p.partition}`, BigInt(p.offset)] as const)));
+      return offsets.every(({ topic, partitions }) => partitions.every((p) => (at.get(`${topic}\u0000${p.partition}`) ?? -1n) >= BigInt(p.offset)));
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   #fail(entries: Entry[], error: Error): void {
