@@ -163,6 +163,8 @@ export class FetchGate {
   #running = 0;
   readonly #waiting: (() => void)[] = [];
   #controller = new AbortController();
+  /** Whether a fetch has run under `#controller`: only then is there anything to abort (aborting makes a DOMException, some 10 µs). */
+  #used = false;
 
   constructor(
     private readonly maxConcurrent: number,
@@ -173,6 +175,7 @@ export class FetchGate {
   run<T>(task: (signal: AbortSignal) => Promise<T>): Promise<T> | undefined {
     if (this.#waiting.length >= this.maxWaiting) return undefined;
     const signal = this.#controller.signal;
+    this.#used = true;
     return new Promise<T>((resolve, reject) => {
       const start = () => {
         this.#running += 1;
@@ -189,6 +192,8 @@ export class FetchGate {
   }
 
   abortAll(): void {
+    if (!this.#used) return;
+    this.#used = false;
     this.#controller.abort();
     this.#controller = new AbortController();
   }
