@@ -1,4 +1,5 @@
 import type { EgressPolicy } from "./egress.js";
+import { httpRequest, type HttpAnswer } from "./http-exchange.js";
 import type { SandboxLimits } from "./limits.js";
 import type { WireFetchRequest, WireFetchResult } from "./wire.js";
 
@@ -71,15 +72,15 @@ async function exchange(request: WireFetchRequest, egress: EgressPolicy, limits:
       const message = hop === 0 ? `ctx.fetch ${url.href}: ${denial}` : `ctx.fetch: a redirect led to ${url.href}: ${denial}`;
       return fail("EDDY_SANDBOX_EGRESS_DENIED", message, false);
     }
-    let response: Response;
+    let response: HttpAnswer;
     try {
-      response = await fetch(url, { method, headers, body, redirect: "manual", signal });
+      response = await httpRequest(url, { method, headers, body, signal });
     } catch (error) {
       return networkFailure(url, error, signal, timeoutMs);
     }
-    const location = response.headers.get("location");
+    const location = response.header("location") ?? null;
     if (REDIRECTS.has(response.status) && location !== null && mode !== "manual") {
-      await response.body?.cancel().catch(() => {});
+      response.discard();
       if (mode === "error") return fail("EDDY_SANDBOX_FETCH_FAILED", `ctx.fetch ${url.href}: redirected (${response.status}) while redirect is "error"`, false);
       if (hop >= limits.maxRedirects) {
         return fail("EDDY_SANDBOX_FETCH_FAILED", `ctx.fetch ${request.url}: more than ${limits.maxRedirects} redirects (maxRedirects)`, true);
@@ -104,45 +105,22 @@ async function exchange(request: WireFetchRequest, egress: EgressPolicy, limits:
   }
 }
 
-async function readResponse(response: Response, url: URL, redirected: boolean, limits: FetchLimits, signal: AbortSignal, timeoutMs: number): Promise<WireFetchResult> {
+async function readResponse(response: HttpAnswer, url: URL, redirected: boolean, limits: FetchLimits, signal: AbortSignal, timeoutMs: number): Promise<WireFetchResult> {
   const tooLarge = (bytes: string) =>
     fail("EDDY_SANDBOX_FETCH_TOO_LARGE", `ctx.fetch ${url.href}: the response body is ${bytes} bytes; the limit is ${limits.maxFetchBodyBytes} (maxFetchBodyBytes)`, true);
-  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+  const declared = Number(response.header("content-length") ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limits.maxFetchBodyBytes) {
-    await response.body?.cancel().catch(() => {});
+    response.discard();
     return tooLarge(String(declared));
   }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  if (response.body !== null) {
-    const reader = response.body.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        total += value.byteLength;
-        if (total > limits.maxFetchBodyBytes) {
-          await reader.cancel().catch(() => {});
-          return tooLarge(`more than ${limits.maxFetchBodyBytes}`);
-        }
-        chunks.push(value);
-      }
-    } catch (error) {
-      return networkFailure(url, error, signal, timeoutMs);
-    }
+  let body: Uint8Array | undefined;
+  try {
+    body = await response.readBody(limits.maxFetchBodyBytes);
+  } catch (error) {
+    return networkFailure(url, error, signal, timeoutMs);
   }
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  const headers: [string, string][] = [];
-  response.headers.forEach((value, name) => {
-    if (name !== "set-cookie") headers.push([name, value]);
-  });
-  for (const cookie of response.headers.getSetCookie()) headers.push(["set-cookie", cookie]);
-  return { ok: true, status: response.status, statusText: response.statusText, headers, url: url.href, redirected, body };
+  if (body === undefined) return tooLarge(`more than ${limits.maxFetchBodyBytes}`);
+  return { ok: true, status: response.status, statusText: response.statusText, headers: response.headers, url: url.href, redirected, body };
 }
 
 function networkFailure(url: URL, error: unknown, signal: AbortSignal, timeoutMs: number): WireFetchResult {
@@ -150,8 +128,19 @@ function networkFailure(url: URL, error: unknown, signal: AbortSignal, timeoutMs
     return fail("EDDY_SANDBOX_FETCH_TIMEOUT", `ctx.fetch ${url.href}: no complete answer within ${timeoutMs} ms (fetchTimeoutMs, or what the invocation had left)`, true);
   }
   if (signal.aborted) return fail("EDDY_SANDBOX_FETCH_FAILED", `ctx.fetch ${url.href}: cancelled because the invocation ended`, true);
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-  const reason = typeof cause?.code === "string" ? cause.code : typeof cause?.message === "string" ? cause.message : error instanceof Error ? error.message : String(error);
+  // Node's network errors carry their code (ECONNREFUSED, ENOTFOUND); fetch's carried it in their cause.
+  const failure = error as { code?: unknown; cause?: { code?: unknown; message?: unknown } } | undefined;
+  const cause = failure?.cause;
+  const reason =
+    typeof failure?.code === "string" && failure.code.startsWith("E") && !failure.code.startsWith("ERR_")
+      ? failure.code
+      : typeof cause?.code === "string"
+        ? cause.code
+        : typeof cause?.message === "string"
+          ? cause.message
+          : error instanceof Error
+            ? error.message
+            : String(error);
   return fail("EDDY_SANDBOX_FETCH_FAILED", `ctx.fetch ${url.href}: ${reason}`, true);
 }
 
