@@ -101,10 +101,12 @@ export class HostBridge {
   /** Runs a ctx.fetch (egress checked on every hop) and hands the answer back while an invocation is still in flight. */
   fetch(runtime: IsolateRuntime, fetchId: unknown, request: WireFetchRequest): void {
     if (!this.#active(runtime) || typeof fetchId !== "number") return;
+    // The answers that arrive in one turn of the event loop go into the isolate in one call: each
+    // call costs a crossing of its own (tens of µs of this thread), and 64 fetches in flight answer often.
     const deliver = (result: WireFetchResult) => {
-      const budgetMs = this.#budgetMs(runtime);
-      if (!this.#active(runtime) || budgetMs <= 0) return;
-      runtime.fetchSettled(fetchId, result, budgetMs).catch((error: unknown) => this.onCallbackError(runtime, error));
+      if (!this.#active(runtime)) return;
+      runtime.settledFetches.push([fetchId, result]);
+      if (runtime.settledFetches.length === 1) setImmediate(() => this.#deliverFetches(runtime));
     };
     const { limits } = this;
     const span = traceOf(runtime, request.invocation)?.startFetch(String(request.method), String(request.url));
@@ -126,6 +128,13 @@ export class HostBridge {
       log.warn({ function: this.functionName, err: error }, "ctx.fetch failed on the host");
       deliver({ ok: false, code: "EDDY_SANDBOX_FETCH_FAILED", message: `ctx.fetch: ${describeHostError(error)}`, retriable: true });
     });
+  }
+
+  #deliverFetches(runtime: IsolateRuntime): void {
+    const results = runtime.settledFetches.splice(0);
+    const budgetMs = this.#budgetMs(runtime);
+    if (results.length === 0 || !this.#active(runtime) || budgetMs <= 0) return;
+    runtime.fetchesSettled(results, budgetMs).catch((error: unknown) => this.onCallbackError(runtime, error));
   }
 
   /** The test's answer to a ctx.fetch that egress allows; what egress denies is denied as in production. */

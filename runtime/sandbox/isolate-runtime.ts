@@ -85,7 +85,9 @@ export class IsolateRuntime {
   #disposed = false;
   #invoke: ivm.Reference<HarnessApi["invoke"]> | undefined;
   #fireTimer: ivm.Reference<HarnessApi["fireTimer"]> | undefined;
-  #fetchSettled: ivm.Reference<HarnessApi["fetchSettled"]> | undefined;
+  #fetchesSettled: ivm.Reference<HarnessApi["fetchesSettled"]> | undefined;
+  /** ctx.fetch answers waiting to go into the isolate together (HostBridge.fetch). */
+  readonly settledFetches: [number, WireFetchResult][] = [];
   #collect: ivm.Reference<HarnessApi["collect"]> | undefined;
 
   private constructor(
@@ -159,7 +161,7 @@ export class IsolateRuntime {
     if (!loaded.ok) throw invalidFunctionError(loaded.problems);
     this.#invoke = await api.get("invoke", { reference: true });
     this.#fireTimer = await api.get("fireTimer", { reference: true });
-    this.#fetchSettled = await api.get("fetchSettled", { reference: true });
+    this.#fetchesSettled = await api.get("fetchesSettled", { reference: true });
     this.#collect = await api.get("collect", { reference: true });
     return loaded.info;
   }
@@ -179,8 +181,8 @@ export class IsolateRuntime {
     return this.#fireTimer!.apply(undefined, [timerId], { timeout: timeoutMs });
   }
 
-  fetchSettled(fetchId: number, result: WireFetchResult, timeoutMs: number): Promise<unknown> {
-    return this.#fetchSettled!.apply(undefined, [fetchId, result], { arguments: { copy: true }, timeout: timeoutMs });
+  fetchesSettled(results: [number, WireFetchResult][], timeoutMs: number): Promise<unknown> {
+    return this.#fetchesSettled!.apply(undefined, [results], { arguments: { copy: true }, timeout: timeoutMs });
   }
 
   /**

@@ -154,8 +154,8 @@ export interface HarnessApi {
   /** Starts an invocation; its result arrives through HostFunctions.settle. */
   invoke(invocationId: number, batch: WireBatch, attempt: number, stopOnFailure: boolean, order: InvocationOrder, state: WireStateValues | null): void;
   fireTimer(timerId: number): void;
-  /** Settles the promise of a ctx.fetch. */
-  fetchSettled(fetchId: number, result: WireFetchResult): void;
+  /** Settles the promises of ctx.fetch calls: the answers that arrived in one turn of the host's event loop, in one call. */
+  fetchesSettled(results: [fetchId: number, result: WireFetchResult][]): void;
   /** Ends an invocation early and returns what it finished so far (null if it already settled). */
   collect(invocationId: number): SentResult | null;
 }

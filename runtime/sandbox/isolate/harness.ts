@@ -327,8 +327,8 @@ function install(
       timers.fire(timerId);
     },
 
-    fetchSettled(fetchId, result) {
-      fetches.settled(fetchId, result);
+    fetchesSettled(results) {
+      for (const [fetchId, result] of results) fetches.settled(fetchId, result);
     },
 
     collect(invocationId) {
