@@ -21,7 +21,8 @@ export async function ensureTopics(admin: Admin, topics: string[]): Promise<stri
  */
 export async function createTopicsAndWait(admin: Admin, topics: ITopicConfig[]): Promise<void> {
   try {
-    await admin.createTopics({ waitForLeaders: true, topics });
+    // Waited for below, at a finer step than kafkajs' own wait (its retry backoff added ~0.1 s to each deploy creating a topic).
+    await admin.createTopics({ waitForLeaders: false, topics });
   } catch (error) {
     // Right after creating, waitForLeaders' metadata request can still answer UNKNOWN_TOPIC_OR_PARTITION
     // (and another instance may have created the topic first): the topic exists; wait for its leaders below.
@@ -30,6 +31,9 @@ export async function createTopicsAndWait(admin: Admin, topics: ITopicConfig[]):
   }
   await waitForLeaders(admin, topics.map((t) => t.topic));
 }
+
+/** A new topic's partitions usually have leaders within a few tens of ms on a local broker. */
+const LEADER_POLL_MS = 20;
 
 async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -41,7 +45,7 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000
       if (Date.now() > until) throw error;
     }
     if (Date.now() > until) throw new Error(`topics ${topics.join(", ")} have no leaders after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, LEADER_POLL_MS));
   }
 }
 
