@@ -128,20 +128,15 @@ function networkFailure(url: URL, error: unknown, signal: AbortSignal, timeoutMs
     return fail("EDDY_SANDBOX_FETCH_TIMEOUT", `ctx.fetch ${url.href}: no complete answer within ${timeoutMs} ms (fetchTimeoutMs, or what the invocation had left)`, true);
   }
   if (signal.aborted) return fail("EDDY_SANDBOX_FETCH_FAILED", `ctx.fetch ${url.href}: cancelled because the invocation ended`, true);
-  // Node's network errors carry their code (ECONNREFUSED, ENOTFOUND); fetch's carried it in their cause.
-  const failure = error as { code?: unknown; cause?: { code?: unknown; message?: unknown } } | undefined;
-  const cause = failure?.cause;
-  const reason =
-    typeof failure?.code === "string" && failure.code.startsWith("E") && !failure.code.startsWith("ERR_")
-      ? failure.code
-      : typeof cause?.code === "string"
-        ? cause.code
-        : typeof cause?.message === "string"
-          ? cause.message
-          : error instanceof Error
-            ? error.message
-            : String(error);
-  return fail("EDDY_SANDBOX_FETCH_FAILED", `ctx.fetch ${url.href}: ${reason}`, true);
+  return fail("EDDY_SANDBOX_FETCH_FAILED", `ctx.fetch ${url.href}: ${failureReason(error)}`, true);
+}
+
+/** What a failed request says went wrong: the system error's code (ECONNREFUSED, ENOTFOUND), else its message. */
+function failureReason(error: unknown): string {
+  const { code } = (error ?? {}) as { code?: unknown };
+  // Node's own ERR_* codes name its checks (an invalid header, say), not the network: their message says more.
+  if (typeof code === "string" && code.startsWith("E") && !code.startsWith("ERR_")) return code;
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**

@@ -36,13 +36,14 @@ export interface StateRules {
 export class StateScope {
   /** The record's writes, by key, in the order keys were first written. Made at the first write. */
   #pending: Map<string, string | null> | undefined;
-  #api: FunctionState | undefined;
+  /** What the handler sees as `ctx.state`. */
+  readonly api: FunctionState;
   /** Set when a call threw; `failure` is what it threw. */
   failed = false;
   failure: unknown = undefined;
 
   /**
-   * Made for every record, state or not: the writes' Map comes with the first write.
+   * Made for every record, state or not (the ctx holds `api` as a plain field): the writes' Map comes with the first write.
    * @param ownKey the record's key; null for a record without one; undefined in handleBatch (no own record).
    */
   constructor(
@@ -50,13 +51,9 @@ export class StateScope {
     private readonly recordIndex: number,
     private readonly invocation: InvocationState,
     private readonly rules: StateRules,
-  ) {}
-
-  /** What the handler sees as `ctx.state`. */
-  get api(): FunctionState {
-    if (this.#api !== undefined) return this.#api;
+  ) {
     const scope = this;
-    this.#api = Object.freeze({
+    this.api = Object.freeze({
       get(...args: unknown[]): Promise<unknown> {
         return scope.#guard(() => Promise.resolve(scope.#get(scope.#key("get", args, 0))));
       },
@@ -70,7 +67,6 @@ export class StateScope {
         scope.#guard(() => scope.#write(scope.#key("delete", args, 0), ABSENT));
       },
     }) as FunctionState;
-    return this.#api;
   }
 
   /** The record succeeded: its writes become the invocation's (visible to later records) and go to the host. */
