@@ -114,6 +114,43 @@ async function sendAfterAFailedSend(createSendMessages: SendMessages): Promise<s
 }
 
 /**
+ * One broker leads partitions 0 and 1 and keeps, as Kafka does, the last sequence number each producer
+ * wrote per partition, dropping a batch it already holds. Its first request writes partition 0 and
+ * refuses partition 1 (its leader was still being elected). Returns how often each record was written.
+ */
+async function sendWithAPartlyWrittenRequest(createSendMessages: SendMessages): Promise<Record<string, number>> {
+  const log: Record<string, number> = {};
+  const nextSequence = new Map<string, number>();
+  let requests = 0;
+  const broker = {
+    nodeId: 1,
+    async produce({ producerId, topicData }: { producerId: number; topicData: Array<{ partitions: Array<{ partition: number; firstSequence: number; messages: Array<{ value: string }> }> }> }) {
+      requests += 1;
+      for (const { partitions } of topicData) {
+        for (const { partition, firstSequence, messages } of partitions) {
+          if (requests === 1 && partition === 1) continue;
+          const key = `${producerId}/${partition}`;
+          if (firstSequence < (nextSequence.get(key) ?? 0)) continue; // a duplicate of a batch it holds
+          nextSequence.set(key, firstSequence + messages.length);
+          for (const { value } of messages) log[value] = (log[value] ?? 0) + 1;
+        }
+      }
+      if (requests === 1) throw notLeader();
+      return written(topicData as unknown as TopicData);
+    },
+  };
+  await sendTwoRecords(createSendMessages, {
+    findTopicPartitionMetadata: () => [
+      { partitionId: 0, leader: 1 },
+      { partitionId: 1, leader: 1 },
+    ],
+    findLeaderForPartitions: (_topic: string, partitions: string[]) => ({ 1: partitions }),
+    findBroker: async () => broker,
+  });
+  return log;
+}
+
+/**
  * Partition 0 led by broker 1, partition 1 by broker 2: broker 1 fails once, quickly, with a retriable
  * error; broker 2 answers slowly. Counts the produce requests each broker received.
  */
@@ -204,7 +241,12 @@ describe("the produce retry patch", () => {
   it("sends after a failed request under a fresh producer id, never a written batch's sequence numbers with other records", async () => {
     const patched = patchedSendMessagesModule();
     const requests = await sendAfterAFailedSend(patched!.exports as SendMessages);
-    expect(requests).toEqual(["pid 7: 0@0 1@0", "pid 8: 0@0 1@0", "pid 9: 0@0 1@0", "pid 10: 0@0 1@0", "pid 11: 0@0 1@0"]);
+    expect(requests).toEqual(["pid 7: 0@0 1@0", "pid 7: 0@0 1@0", "pid 7: 0@0 1@0", "pid 7: 0@0 1@0", "pid 8: 0@0 1@0"]);
+  });
+
+  it("retries a failed request under the same producer id and sequence numbers, so the broker drops what it already wrote", async () => {
+    const patched = patchedSendMessagesModule();
+    expect(await sendWithAPartlyWrittenRequest(patched!.exports as SendMessages)).toEqual({ a: 1, b: 1 });
   });
 
   it("fixes what kafkajs 2.2.4 does: the next send reuses the failed request's sequence numbers (the broker drops it as a duplicate)", async () => {

@@ -15,13 +15,16 @@ import { createRequire } from "node:module";
  * 3. Records are grouped into partitions once, at the first attempt, so that a record without a key
  *    cannot land on another partition in a retry.
  * 4. An idempotent producer sends one batch at a time, retries included, and a non-transactional one
- *    takes a fresh producer id after a failed attempt. A failed request may have been written
- *    anyway (the leader died before answering); kafkajs rolls the partition's sequence number back
- *    and the next batch reuses it, which the broker takes for a retry of the written batch and drops
- *    as a duplicate: those records were acknowledged and never written. Within one send the retry
- *    carries the same records, so a duplicate there is the same batch; across sends it is not.
- *    Transactions reuse the sequence across an abort the same way: TransactionalSink takes a new
- *    epoch after a failed transaction (the leader-kill fault test lost 36 exactly-once records so).
+ *    takes a fresh producer id before the send that follows a failed one. A failed request may have
+ *    been written anyway (the leader died before answering, or the broker wrote some partitions of
+ *    the request and refused others); kafkajs rolls the partition's sequence number back and the next
+ *    batch reuses it, which the broker takes for a retry of the written batch and drops as a
+ *    duplicate: those records were acknowledged and never written. Within one send the retry carries
+ *    the same records under the same sequence numbers, so the broker drops exactly the batches it
+ *    already holds: a retry there keeps the producer id (a fresh one would write those batches twice,
+ *    as the replay test saw when a new topic's leaders were still being elected). Transactions reuse
+ *    the sequence across an abort the same way: TransactionalSink takes a new epoch after a failed
+ *    transaction (the leader-kill fault test lost 36 exactly-once records so).
  *
  * @param sendMessagesFile kafkajs' own file: its relative requires are resolved from there.
  */
@@ -101,7 +104,7 @@ export function createSendMessages(sendMessagesFile: string): (deps: any) => (se
         return [...brokers.values()].map((broker) => produceTo(broker, topicMetadata));
       };
 
-      return retrier(async (bail: (error: Error) => never, retryCount: number, retryTime: number) => {
+      const attempts = retrier(async (bail: (error: Error) => never, retryCount: number, retryTime: number) => {
         await cluster.addMultipleTargetTopics(topicMessages.map(({ topic }: any) => topic));
         try {
           if (usedSequences.has(eosManager)) {
@@ -110,10 +113,7 @@ export function createSendMessages(sendMessagesFile: string): (deps: any) => (se
           }
           const settled = await Promise.allSettled(await createProducerRequests());
           const failed = settled.find((result): result is PromiseRejectedResult => result.status === "rejected");
-          if (failed) {
-            if (eosManager.isInitialized() && !eosManager.isTransactional()) usedSequences.add(eosManager);
-            throw failed.reason;
-          }
+          if (failed) throw failed.reason;
           return responses.slice();
         } catch (e: any) {
           // From here on as kafkajs 2.2.4 has it.
@@ -141,6 +141,10 @@ export function createSendMessages(sendMessagesFile: string): (deps: any) => (se
           bail(e);
         }
       });
+      return attempts.catch((error: unknown) => {
+        if (eosManager.isInitialized() && !eosManager.isTransactional()) usedSequences.add(eosManager);
+        throw error;
+      });
     };
 
     return async (send: any): Promise<any[]> => {
@@ -155,8 +159,8 @@ export function createSendMessages(sendMessagesFile: string): (deps: any) => (se
 }
 
 /**
- * Idempotent producers (their eosManagers) with a failed request whose sequence numbers the broker may
- * hold: the next attempt takes a fresh producer id first (rule 4).
+ * Idempotent producers (their eosManagers) whose last send failed, so the broker may hold sequence
+ * numbers the producer rolled back: the next send takes a fresh producer id first (rule 4).
  */
 const usedSequences = new WeakSet<object>();
 

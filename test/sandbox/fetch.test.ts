@@ -12,10 +12,13 @@ interface TestServer {
   requests: { method: string; url: string; headers: IncomingMessage["headers"] }[];
   /** Requests whose connection closed before an answer (the client gave up). */
   abandoned: number;
+  /** /slow requests that arrived, and the /after-slow answers waiting for one. */
+  slowArrivals: number;
+  slowWaiters: (() => unknown)[];
 }
 
 async function listen(handler: (req: IncomingMessage, res: ServerResponse, body: string, self: TestServer) => void): Promise<TestServer> {
-  const self: TestServer = { server: createServer(), port: 0, requests: [], abandoned: 0 };
+  const self: TestServer = { server: createServer(), port: 0, requests: [], abandoned: 0, slowArrivals: 0, slowWaiters: [] };
   self.server.on("request", (req, res) => {
     let body = "";
     req.on("data", (chunk: Buffer) => (body += chunk.toString()));
@@ -39,7 +42,7 @@ let api: TestServer;
 beforeAll(async () => {
   api = await listen((_req, res) => res.end(JSON.stringify({ functions: ["secret"] })));
   other = await listen((req, res, body) => res.end(JSON.stringify({ method: req.method, authorization: req.headers.authorization ?? null, body })));
-  allowed = await listen((req, res, body) => {
+  allowed = await listen((req, res, body, self) => {
     const url = new URL(req.url!, "http://x");
     switch (url.pathname) {
       case "/json":
@@ -73,7 +76,15 @@ beforeAll(async () => {
         setTimeout(() => res.end("y".repeat(600)), 20);
         return;
       case "/slow":
+        self.slowArrivals += 1;
+        for (const waiting of self.slowWaiters.splice(0)) waiting();
         return; // never answers
+      case "/after-slow": {
+        // Answers once the n-th /slow request has arrived, so that a function can know its request is out.
+        const answer = () => (self.slowArrivals >= Number(url.searchParams.get("n")) ? (res.end("arrived"), true) : false);
+        if (!answer()) self.slowWaiters.push(() => answer() || self.slowWaiters.push(answer));
+        return;
+      }
       default:
         res.writeHead(404).end("not found");
     }
@@ -237,11 +248,16 @@ describe("fetch limits", () => {
   });
 
   it("a fetch left running when the invocation ends is cancelled, and settles nothing later", async () => {
-    const subject = await sandboxFor(hostile(`ctx.fetch("http://127.0.0.1:${allowed.port}/slow").then(() => console.log("settled after the end"), () => console.log("rejected after the end"));`), {
-      egress: egress(),
-    });
+    // The invocation ends once the server holds the /slow request, so its cancellation must reach the server.
+    const base = `http://127.0.0.1:${allowed.port}`;
+    const subject = await sandboxFor(
+      hostile(`ctx.fetch("${base}/slow").then(() => console.log("settled after the end"), () => console.log("rejected after the end"));
+      await (await ctx.fetch("${base}/after-slow?n=${allowed.slowArrivals + 1}")).text();`),
+      { egress: egress() },
+    );
     const abandonedBefore = allowed.abandoned;
-    expect(statuses(await subject.invoke(["fetch"]))).toEqual(["ok"]);
+    const result = await subject.invoke(["fetch"]);
+    expect(statuses(result), JSON.stringify(result.outcomes)).toEqual(["ok"]);
     await expect.poll(() => allowed.abandoned, { timeout: 2_000 }).toBe(abandonedBefore + 1);
     await expectServesNext(subject);
     expect(subject.logs).toEqual([]);
