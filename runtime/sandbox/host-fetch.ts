@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { EgressPolicy } from "./egress.js";
 import { httpRequest, type HttpAnswer } from "./http-exchange.js";
 import type { SandboxLimits } from "./limits.js";
@@ -146,14 +147,16 @@ function failureReason(error: unknown): string {
 export class FetchGate {
   #running = 0;
   readonly #waiting: (() => void)[] = [];
-  #controller = new AbortController();
+  #controller: AbortController;
   /** Whether a fetch has run under `#controller`: only then is there anything to abort (aborting makes a DOMException, some 10 µs). */
   #used = false;
 
   constructor(
     private readonly maxConcurrent: number,
     private readonly maxWaiting: number,
-  ) {}
+  ) {
+    this.#controller = this.#newController();
+  }
 
   /** Runs `task` when a slot is free; undefined when too many already wait. */
   run<T>(task: (signal: AbortSignal) => Promise<T>): Promise<T> | undefined {
@@ -179,6 +182,13 @@ export class FetchGate {
     if (!this.#used) return;
     this.#used = false;
     this.#controller.abort();
-    this.#controller = new AbortController();
+    this.#controller = this.#newController();
+  }
+
+  /** Each running fetch listens on the signal: Node warns of a leak past 10 listeners unless told how many to expect. */
+  #newController(): AbortController {
+    const controller = new AbortController();
+    setMaxListeners(Math.max(10, this.maxConcurrent), controller.signal);
+    return controller;
   }
 }
