@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
-import { afterEach, describe, expect, it } from "vitest";
-import { patchKafkaRequestQueue } from "./request-queue-patch.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { patchKafkaRequestQueue, REQUEST_TIMEOUT_CHECK_MS } from "./request-queue-patch.js";
 
 /** kafkajs' own RequestQueue, patched as the runtime patches it. */
 const RequestQueue = createRequire(import.meta.url)("kafkajs/src/network/requestQueue/index.js");
@@ -31,6 +31,36 @@ describe("patchKafkaRequestQueue", () => {
     const throttled = queue({ pending: [], throttledUntil: Date.now() + 1_000 });
     throttled.scheduleCheckPendingRequests();
     expect(throttled.throttleCheckTimeoutId).not.toBeNull();
+  });
+
+  it("looks for timed-out requests once a second, not every 100 ms, and stops with the connection", () => {
+    vi.useFakeTimers();
+    try {
+      const timedOut: string[] = [];
+      const request = (name: string, sentAgoMs: number) => ({ sentAt: Date.now() - sentAgoMs, requestTimeout: 30_000, timeoutRequest: () => timedOut.push(name) });
+      let connected = true;
+      const q = Object.assign(Object.create(RequestQueue.prototype), {
+        enforceRequestTimeout: true,
+        requestTimeout: 30_000,
+        throttleCheckTimeoutId: null,
+        inflight: new Map([
+          [1, request("late", 30_500)],
+          [2, request("young", 0)],
+        ]),
+        isConnected: () => connected,
+      });
+      q.scheduleRequestTimeoutCheck();
+      vi.advanceTimersByTime(REQUEST_TIMEOUT_CHECK_MS - 1);
+      expect(timedOut).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(timedOut).toEqual(["late"]);
+      expect(REQUEST_TIMEOUT_CHECK_MS).toBe(1_000);
+      connected = false;
+      vi.advanceTimersByTime(REQUEST_TIMEOUT_CHECK_MS);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("patches once, however often it is called", () => {

@@ -66,7 +66,15 @@ async function start(message: Extract<ToWorker, { type: "start" }>): Promise<voi
   });
   tracing = await tracingStarted;
   const kafka = createKafka(message.kafka, `eddy-worker-${record.name}-${replica}`);
-  const report = () => send(statsMessage());
+  let lastReport = "";
+  // An idle worker's figures stay the same: sending them again would only wake both processes.
+  const report = () => {
+    const message = statsMessage();
+    const text = JSON.stringify(message);
+    if (text === lastReport) return;
+    lastReport = text;
+    send(message);
+  };
   dispatcher = new Dispatcher({
     kafka,
     record,
