@@ -1,6 +1,7 @@
 import { SdkErrorCode } from "../../sdk/errors.js";
 import type { SandboxErrorCode } from "./errors.js";
-import { emittedBytes, utf8Length } from "./isolate/emit.js";
+import { emittedBytes } from "./isolate/emit.js";
+import { utf8Length } from "./isolate/text-codec.js";
 import { reservedTopicProblem } from "./isolate/reserved-topics.js";
 import type { SandboxLimits } from "./limits.js";
 import { sandboxFailure, type SerializedError } from "./serialized-error.js";

@@ -9,6 +9,7 @@ import { platformError } from "./platform-error.js";
  */
 const invalidEmit = (message: string) => platformError("EDDY_SANDBOX_INVALID_EMIT", message, { retriable: false, type: TypeError });
 import { reservedTopicProblem } from "./reserved-topics.js";
+import { utf8Length } from "./text-codec.js";
 
 // Kafka's legal topic names.
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
@@ -143,20 +144,6 @@ export function emittedBytes(emit: Pick<WireEmit, "key" | "value" | "headers">):
   return bytes;
 }
 
-/** UTF-8 length of a string without encoding it (a lone surrogate counts as U+FFFD, 3 bytes). */
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
-}
 
 function copyHeaders(headers: unknown): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;

@@ -2,7 +2,7 @@ import type { FunctionState } from "../../../sdk/types.js";
 import type { WireStateWrite } from "../wire.js";
 import { describeValue } from "./format.js";
 import { platformError } from "./platform-error.js";
-import { utf8Length } from "./emit.js";
+import { utf8Length } from "./text-codec.js";
 
 /** A key with no state: `get` answers undefined. */
 const ABSENT = null;

@@ -3,7 +3,7 @@ import { atob, btoa } from "./base64.js";
 import { EddyTextDecoder, EddyTextEncoder } from "./text-codec.js";
 
 // The isolate's pure-JS codecs must agree with Node's native ones byte for byte.
-const samples = ["", "ascii only", "héllo wörld", "日本語テキスト", "emoji 🎉🚀 and 𝄞", "lone \uD800 surrogate", "trailing \uDBFF", "\uFEFFbom first"];
+const samples = ["", "ascii only", `{"long":"${"x".repeat(20_000)}"}`, "héllo wörld", "日本語テキスト", "emoji 🎉🚀 and 𝄞", "lone \uD800 surrogate", "trailing \uDBFF", "\uFEFFbom first"];
 
 function randomBytes(length: number, seed: number): Uint8Array {
   const bytes = new Uint8Array(length);
@@ -38,6 +38,12 @@ describe("TextDecoder", () => {
       const bytes = randomBytes(64, seed);
       expect(new EddyTextDecoder().decode(bytes)).toBe(new TextDecoder().decode(bytes));
     }
+  });
+
+  it("decodes ASCII that follows a character split across stream chunks", () => {
+    const bytes = new TextEncoder().encode("é plain");
+    const decoder = new EddyTextDecoder();
+    expect(decoder.decode(bytes.subarray(0, 1), { stream: true }) + decoder.decode(bytes.subarray(1))).toBe("é plain");
   });
 
   it("decodes a stream split inside a character", () => {
