@@ -47,7 +47,6 @@ export interface ResultRules {
 export function checkResult(raw: unknown, recordCount: number, rules: ResultRules): WireResult | { problem: string } {
   if (raw === null || typeof raw !== "object") return { problem: "the result is not an object" };
   const { outcomes: sentOutcomes, emitted: rawEmitted, logsDropped, stateWrites: rawStateWrites } = raw as Record<string, unknown>;
-  if (!Array.isArray(rawEmitted)) return { problem: "emitted is not an array" };
   if (rawStateWrites !== undefined && !Array.isArray(rawStateWrites)) return { problem: "stateWrites is not an array" };
   let outcomes: (RecordOutcome | null)[];
   if (sentOutcomes === recordCount) {
@@ -62,12 +61,8 @@ export function checkResult(raw: unknown, recordCount: number, rules: ResultRule
       outcomes.push(checked);
     }
   }
-  const emitted: WireEmit[] = [];
-  for (const emit of rawEmitted) {
-    const checked = checkEmit(emit, recordCount);
-    if (checked === undefined) return { problem: "an emitted record has the wrong shape" };
-    emitted.push(checked);
-  }
+  const emitted = rawEmitted === null ? [] : checkEmits(rawEmitted, recordCount);
+  if (emitted === undefined) return { problem: "an emitted record has the wrong shape" };
   const stateWrites: WireStateWrite[] = [];
   for (const write of (rawStateWrites ?? []) as unknown[]) {
     const checked = checkStateWrite(write, recordCount, rules.limits.maxStateValueBytes);
@@ -163,18 +158,38 @@ function checkError(value: unknown): SerializedError {
   return error;
 }
 
-function checkEmit(value: unknown, recordCount: number): WireEmit | undefined {
+/** The emits packed by the harness (packEmits), unpacked: each value a view into the one buffer that crossed. */
+function checkEmits(value: unknown, recordCount: number): WireEmit[] | undefined {
   if (value === null || typeof value !== "object") return undefined;
-  const { topic, key, value: bytes, headers, recordIndex } = value as Record<string, unknown>;
-  if (typeof topic !== "string" || !TOPIC.test(topic)) return undefined;
-  if (key !== null && typeof key !== "string") return undefined;
-  if (bytes !== null && !(bytes instanceof Uint8Array)) return undefined;
-  if (typeof recordIndex !== "number" || !Number.isInteger(recordIndex) || recordIndex < -1 || recordIndex >= recordCount) return undefined;
+  const { topics, keys, recordIndexes, valueLengths, headers, data } = value as Record<string, unknown>;
+  if (!Array.isArray(topics) || !Array.isArray(keys) || !(recordIndexes instanceof Int32Array) || !(valueLengths instanceof Int32Array) || !(data instanceof Uint8Array)) return undefined;
+  const count = topics.length;
+  if (keys.length !== count || recordIndexes.length !== count || valueLengths.length !== count) return undefined;
+  if (headers !== null && (!Array.isArray(headers) || headers.length !== count)) return undefined;
+  const emitted: WireEmit[] = new Array<WireEmit>(count);
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const topic: unknown = topics[i];
+    const key: unknown = keys[i];
+    const recordIndex = recordIndexes[i]!;
+    const length = valueLengths[i]!;
+    if (typeof topic !== "string" || !TOPIC.test(topic)) return undefined;
+    if (key !== null && typeof key !== "string") return undefined;
+    if (recordIndex < -1 || recordIndex >= recordCount || length < -1 || at + Math.max(length, 0) > data.byteLength) return undefined;
+    const copy = headers === null ? {} : checkHeaders(headers[i]);
+    if (copy === undefined) return undefined;
+    emitted[i] = { topic, key, value: length === -1 ? null : data.subarray(at, at + length), headers: copy, recordIndex };
+    at += Math.max(length, 0);
+  }
+  return emitted;
+}
+
+function checkHeaders(headers: unknown): Record<string, string> | undefined {
   if (headers === null || typeof headers !== "object" || Array.isArray(headers)) return undefined;
   const copy: Record<string, string> = {};
   for (const [name, header] of Object.entries(headers)) {
     if (typeof header !== "string") return undefined;
     copy[name] = header;
   }
-  return { topic, key, value: bytes, headers: copy, recordIndex };
+  return copy;
 }

@@ -47,6 +47,21 @@ export interface WireEmit {
 }
 
 /**
+ * An invocation's emits as they cross out of the isolate (packEmits): a column per field, the
+ * values one after another in `data`, which shares its buffer with the numeric columns.
+ */
+export interface WireEmits {
+  topics: string[];
+  keys: (string | null)[];
+  recordIndexes: Int32Array;
+  /** Each value's length in `data`, -1 for a null value. */
+  valueLengths: Int32Array;
+  /** Each emit's headers; null when no emit has any. */
+  headers: Record<string, string>[] | null;
+  data: Uint8Array;
+}
+
+/**
  * The state of the invocation's own keys, sent with its records (JSON text, null for a key with none),
  * so that ctx.state.get() of a record's key needs no call back to the host (a synchronous callback
  * costs about 20 µs); other keys are asked for through HostFunctions.stateGet.
@@ -78,8 +93,8 @@ export interface WireResult {
 /** How `handle` runs an invocation's records (InvokeOptions.order). */
 export type InvocationOrder = "sequential" | "by-key" | "none";
 
-/** What the harness sends: a WireResult whose `outcomes` may be the record count (all succeeded). */
-export type SentResult = Omit<WireResult, "outcomes"> & { outcomes: WireResult["outcomes"] | number };
+/** What the harness sends: a WireResult whose `outcomes` may be the record count (all succeeded), its emits packed (null: none). */
+export type SentResult = Omit<WireResult, "outcomes" | "emitted"> & { outcomes: WireResult["outcomes"] | number; emitted: WireEmits | null };
 
 export type WireLoadResult = { ok: true; info: FunctionInfo } | { ok: false; problems: string[] };
 

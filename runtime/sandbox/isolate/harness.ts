@@ -23,6 +23,7 @@ import { EmitScope, type EmitBudget, type EmitRules } from "./emit.js";
 import { createFetchClient } from "./fetch.js";
 import { describeValue, safe } from "./format.js";
 import { installGlobals } from "./globals.js";
+import { packEmits } from "./pack-emits.js";
 import { LogBudget } from "./log-budget.js";
 import { serializeError } from "./serialize-error.js";
 import { StateScope, type InvocationState, type StateRules } from "./state.js";
@@ -113,7 +114,7 @@ function install(
     let allOk = true;
     for (let i = 0; i < outcomes.length && allOk; i++) allOk = outcomes[i] === OK;
     // All succeeded: the count crosses instead of an array of outcomes.
-    const result: SentResult = { outcomes: allOk ? outcomes.length : outcomes, emitted: invocation.emitted, logsDropped: logs.takeDropped() };
+    const result: SentResult = { outcomes: allOk ? outcomes.length : outcomes, emitted: packEmits(invocation.emitted), logsDropped: logs.takeDropped() };
     if (invocation.state.writes.length > 0) result.stateWrites = invocation.state.writes;
     return result;
   }
@@ -127,7 +128,7 @@ function install(
     } catch (error) {
       // Only a tampered result fails to copy; the host then gets every record failed instead.
       const failure = serializeError(error);
-      host.settle(invocation.id, { outcomes: invocation.outcomes.map(() => ({ status: "failed", error: failure })), emitted: [], logsDropped: 0 });
+      host.settle(invocation.id, { outcomes: invocation.outcomes.map(() => ({ status: "failed", error: failure })), emitted: null, logsDropped: 0 });
     }
   }
 
