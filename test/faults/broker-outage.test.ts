@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Kafka, logLevel, Partitioners, type KafkaMessage } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalBroker, stopLocalBroker } from "../../runtime/kafka/local-broker.js";
+import { createTopicsAndWait } from "../../runtime/kafka/topics.js";
 import { EddyProcess, tempDir } from "../helpers/eddy-process.js";
 import { eventually } from "../helpers/kafka.js";
 import { tally, unique } from "../dispatcher/support.js";
@@ -91,7 +92,8 @@ describe("a broker stopped for 10 s in the middle of a run, Eddy left running", 
     const kafka = client(brokers);
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [topic, aloOut, eosOut].map((t) => ({ topic: t, numPartitions: 3 })) });
+    // kafkajs' own waitForLeaders fails when the answering broker does not know the new topic yet.
+    await createTopicsAndWait(admin, [topic, aloOut, eosOut].map((t) => ({ topic: t, numPartitions: 3 })));
     await admin.disconnect();
 
     eddy = await EddyProcess.start({ KAFKA_BROKERS: brokers, EDDY_DATA_DIR: await tempDir("eddy-outage"), EDDY_TOPIC_PREFIX: `${prefix}.` });

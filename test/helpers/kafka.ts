@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel, Partitioners, type KafkaMessage } from "kafkajs";
 import { inject } from "vitest";
+import { createTopicsAndWait } from "../../runtime/kafka/topics.js";
 
 export function testKafka(): Kafka {
   return new Kafka({ clientId: "eddy-test", brokers: inject("brokers").split(","), logLevel: logLevel.NOTHING });
@@ -21,7 +22,7 @@ export async function ensureTopic(topic: string, numPartitions = 3): Promise<voi
   const admin = testKafka().admin();
   await admin.connect();
   try {
-    if (!(await admin.listTopics()).includes(topic)) await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions }] });
+    if (!(await admin.listTopics()).includes(topic)) await createTopicsAndWait(admin, [{ topic, numPartitions }]);
   } finally {
     await admin.disconnect();
   }
