@@ -14,7 +14,7 @@ interface TestServer {
   abandoned: number;
   /** /slow requests that arrived, and the /after-slow answers waiting for one. */
   slowArrivals: number;
-  slowWaiters: (() => unknown)[];
+  slowWaiters: (() => void)[];
 }
 
 async function listen(handler: (req: IncomingMessage, res: ServerResponse, body: string, self: TestServer) => void): Promise<TestServer> {
@@ -81,8 +81,12 @@ beforeAll(async () => {
         return; // never answers
       case "/after-slow": {
         // Answers once the n-th /slow request has arrived, so that a function can know its request is out.
-        const answer = () => (self.slowArrivals >= Number(url.searchParams.get("n")) ? (res.end("arrived"), true) : false);
-        if (!answer()) self.slowWaiters.push(() => answer() || self.slowWaiters.push(answer));
+        const wanted = Number(url.searchParams.get("n"));
+        const answerOrWait = () => {
+          if (self.slowArrivals >= wanted) res.end("arrived");
+          else self.slowWaiters.push(answerOrWait);
+        };
+        answerOrWait();
         return;
       }
       default:
