@@ -174,7 +174,8 @@ describe("hostile functions under eddy start", () => {
     );
     await produce("sbx-steady-in", [{ key: "after-crash", value: "after-crash" }]);
 
-    const outputs = await consumeAll("sbx-crash-out", RECORDS, { timeoutMs: 110_000 });
+    // At-least-once: records finished before the crash but not yet committed run again, so wait for distinct ones.
+    const outputs = await consumeAll("sbx-crash-out", RECORDS, { timeoutMs: 110_000, distinctBy: (m) => m.value!.toString() });
     expect(new Set(outputs.map((m) => m.value!.toString()))).toEqual(new Set(Array.from({ length: RECORDS }, (_, i) => `c-${i}`)));
     expect(eddy.logs).toMatch(/"function":"sbx-crasher".*"signal":"SIGABRT".*worker exited; restarting it/);
     expect(eddy.logs).toMatch(/"message":"Catastrophic out-of-memory error","inFlight":\["sbx-crash-in\/\d+@\d+"/);
