@@ -394,7 +394,8 @@ function toResult(pending: PendingInvocation, wire: WireResult | undefined, fail
     topic: emit.topic,
     key: emit.key,
     value: emit.value,
-    headers: { ...emit.headers },
+    // checkResult made each emit's headers a copy of its own already.
+    headers: emit.headers,
     recordIndex: emit.recordIndex,
   }));
   const result: InvocationResult = { outcomes, emitted, durationMs: performance.now() - pending.startedAt };

@@ -103,6 +103,7 @@ function readBody(response: http.IncomingMessage, maxBytes: number): Promise<Uin
       chunks.push(chunk);
     });
     response.on("end", () => {
+      // A buffer of its own (Buffer.concat may hand out a slice of Node's pool, and the copy into the isolate would carry the whole pool).
       const body = new Uint8Array(total);
       let offset = 0;
       for (const chunk of chunks) {

@@ -2,14 +2,14 @@ import type { EmitOptions } from "../../../sdk/types.js";
 import type { IsolateLimits, ReservedTopics, WireEmit } from "../wire.js";
 import { describeValue } from "./format.js";
 import { platformError } from "./platform-error.js";
+import { reservedTopicProblem } from "./reserved-topics.js";
+import { utf8Length } from "./text-codec.js";
 
 /**
  * A ctx.emit call that can never succeed for this record (a bad topic name, key, value or headers):
  * a TypeError that is not retried, so the record is dead-lettered at once instead of retried forever.
  */
 const invalidEmit = (message: string) => platformError("EDDY_SANDBOX_INVALID_EMIT", message, { retriable: false, type: TypeError });
-import { reservedTopicProblem } from "./reserved-topics.js";
-import { utf8Length } from "./text-codec.js";
 
 // Kafka's legal topic names.
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
@@ -143,7 +143,6 @@ export function emittedBytes(emit: Pick<WireEmit, "key" | "value" | "headers">):
   for (const name of Object.keys(emit.headers)) bytes += utf8Length(name) + utf8Length(emit.headers[name]!);
   return bytes;
 }
-
 
 function copyHeaders(headers: unknown): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;

@@ -24,7 +24,12 @@ export function packEmits(emits: readonly WireEmit[]): WireEmits | null {
   for (let i = 0; i < count; i++) {
     const emit = emits[i]!;
     if (emit.value !== null) total += apply(byteLengthOf, emit.value, []) as number;
-    if (!anyHeaders) for (const _ in emit.headers) anyHeaders = true;
+    if (!anyHeaders) {
+      for (const _ in emit.headers) {
+        anyHeaders = true;
+        break;
+      }
+    }
   }
   const buffer = new Storage(8 * count + total);
   const recordIndexes = new Int32s(buffer, 0, count);
