@@ -86,6 +86,7 @@ async function main(): Promise<void> {
     const context: BenchContext = {
       options,
       brokers: broker.brokers,
+      brokerPid: broker.pid,
       kafka,
       admin,
       workDir,

@@ -30,6 +30,11 @@ export function cpuSeconds(pid: number): number | null {
   }
 }
 
+/** The CPU seconds the processes have used so far, together (a process that is gone counts 0). */
+export function totalCpuSeconds(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+}
+
 /** Percent of one core each process used over `windowMs` (NaN for one that ended meanwhile). */
 export async function cpuPercent(pids: number[], windowMs: number): Promise<number[]> {
   const before = pids.map(cpuSeconds);

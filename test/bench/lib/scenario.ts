@@ -34,6 +34,8 @@ export interface ScenarioReport {
 export interface BenchContext {
   options: BenchOptions;
   brokers: string;
+  /** The bench's broker process, to count the CPU it spends on each variant. */
+  brokerPid: number;
   kafka: Kafka;
   admin: Admin;
   /** Starts `eddy start` on the bench's broker with a fresh data dir and topic prefix; stopped by the runner at the latest. */

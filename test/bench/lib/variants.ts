@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { FunctionStatus } from "./eddy-instance.js";
 import { watchCommits } from "./kafka-tools.js";
-import { BaselineProcess, type BaselineSpec } from "./processes.js";
+import { BaselineProcess, childPids, cpuSeconds, totalCpuSeconds, type BaselineSpec } from "./processes.js";
 import { progress, sleep } from "./progress.js";
 import type { BenchContext } from "./scenario.js";
 
@@ -26,8 +26,52 @@ export interface ConsumeRun {
   eddyStats?: FunctionStatus["stats"];
   /** Lines Eddy's functions logged that start with "eddy-bench-" (how a function tells the bench what it did). */
   markers?: string[];
+  /** CPU from the group join to the last record done, per record (see CpuMeter). */
+  cpu?: CpuPerRecord;
   /** Why the variant could not run to the end (its row then says so); the other variants still run. */
   error?: string;
+}
+
+/** µs of CPU per record, from the group join to the last record done. */
+export interface CpuPerRecord {
+  /** The consumer's side: the baseline process, or Eddy's worker(s) and its control plane together. */
+  consumer: number;
+  broker: number;
+  /** Eddy only: the consumer side split into its processes. */
+  worker?: number;
+  controlPlane?: number;
+  /** The bench process itself (it polls Eddy's commits; the baseline reports by itself). */
+  bench: number;
+}
+
+/**
+ * CPU seconds of the processes of a run, read from /proc at the join and at the end (10 ms ticks:
+ * over windows of several seconds the error is well under 1 %). A process that did not exist at the
+ * join (a worker started later) counts from 0.
+ */
+class CpuMeter {
+  #start: Map<number, number> | null = null;
+  #recordsBefore = 0;
+
+  constructor(private readonly parts: () => Record<string, number[]>) {}
+
+  joined(recordsBefore: number): void {
+    this.#start = new Map(Object.values(this.parts()).flat().map((pid) => [pid, cpuSeconds(pid) ?? 0]));
+    this.#recordsBefore = recordsBefore;
+  }
+
+  /** µs per record of each part since the join; null when the join was never seen or nothing was done. */
+  end(total: number): Record<string, number> | null {
+    const records = total - this.#recordsBefore;
+    if (this.#start === null || records <= 0) return null;
+    const start = this.#start;
+    const used: Record<string, number> = {};
+    for (const [part, pids] of Object.entries(this.parts())) {
+      const seconds = totalCpuSeconds(pids) - pids.reduce((sum, pid) => sum + (start.get(pid) ?? 0), 0);
+      used[part] = (seconds * 1e6) / records;
+    }
+    return used;
+  }
 }
 
 function finish(label: string, total: number, startedAt: number, joinedAt: number | null, doneAt: number | null, done: number, endedAt: number): ConsumeRun {
@@ -69,11 +113,17 @@ async function timeBaseline(context: BenchContext, label: string, spec: Baseline
   progress(`  ${label}: starting`);
   const startedAt = performance.now();
   const baseline = await BaselineProcess.start(spec);
+  const meter = new CpuMeter(() => ({ consumer: [baseline.child.pid!], broker: [context.brokerPid], bench: [process.pid] }));
   try {
     const until = startedAt + timeoutMs;
     let lastReport = performance.now();
     const done = (): boolean => (baseline.progress.at(-1)?.count ?? 0) >= total;
+    let metering = false;
     while (!done() && performance.now() < until) {
+      if (!metering && baseline.joinedAt !== null) {
+        metering = true;
+        meter.joined(baseline.progress.at(-1)?.count ?? 0);
+      }
       if (performance.now() - lastReport > 5_000) {
         lastReport = performance.now();
         progress(`  ${label}: ${baseline.progress.at(-1)?.count ?? 0} of ${total} done`);
@@ -83,7 +133,9 @@ async function timeBaseline(context: BenchContext, label: string, spec: Baseline
     // The baseline reports its join and each batch it finished with its own timestamps: exact, no polling.
     const last = baseline.progress.at(-1);
     const complete = done();
+    const cpu = complete ? meter.end(total) : null;
     const run = finish(label, total, startedAt, baseline.joinedAt, complete && last ? last.at : null, last?.count ?? 0, performance.now());
+    if (cpu !== null) run.cpu = { consumer: cpu.consumer!, broker: cpu.broker!, bench: cpu.bench! };
     progress(`  ${describe(run)}`);
     return run;
   } finally {
@@ -121,12 +173,14 @@ async function timeEddyFunction(
   try {
     const startedAt = performance.now();
     const abort = new AbortController();
+    const meter = new CpuMeter(() => ({ worker: childPids(eddy.pid, "worker-main"), controlPlane: [eddy.pid], broker: [context.brokerPid], bench: [process.pid] }));
     const watching = watchCommits(context.admin, eddy.groupOf(deploy.name), topic, total, {
       timeoutMs,
       joinedBy: (clientId) => clientId.startsWith("eddy-worker-"),
       signal: abort.signal,
       failFast: () => eddy.workerFailure(),
       onPoll: (committed) => progress(`  ${label}: ${committed} of ${total} committed`),
+      onJoined: (committedBefore) => meter.joined(committedBefore),
     });
     watching.catch(() => undefined);
     await eddy.deploy(deploy.source, deploy.config).catch(async (error: unknown) => {
@@ -135,8 +189,10 @@ async function timeEddyFunction(
       throw error;
     });
     const watch = await watching;
+    const cpu = watch.doneAt === null ? null : meter.end(total);
     const run = finish(label, total, startedAt, watch.joinedAt, watch.doneAt, watch.committed, performance.now());
     const first = watch.firstCommit;
+    if (cpu !== null) run.cpu = { consumer: cpu.worker! + cpu.controlPlane!, broker: cpu.broker!, worker: cpu.worker!, controlPlane: cpu.controlPlane!, bench: cpu.bench! };
     run.joinToFirstCommitMs = first !== null && watch.joinedAt !== null ? first.at - watch.joinedAt : null;
     run.steadyPerSecond = first !== null && watch.doneAt !== null && watch.doneAt > first.at ? ((total - first.committed) / (watch.doneAt - first.at)) * 1000 : null;
     // Workers report their counters once a second.

@@ -75,6 +75,8 @@ export const throughput: Scenario = {
 
     const rates = (variant: Variant): number[] => done.flatMap((r) => (r[variant].complete && r[variant].perSecond !== null ? [r[variant].perSecond!] : []));
     const ratios = (variant: Variant): number[] => done.flatMap((r) => (r[variant].complete ? [ratio(r[variant].perSecond, r.baseline.perSecond)] : [])).filter((v): v is number => v !== null);
+    const cpu = (variant: Variant, part: "consumer" | "broker" | "worker" | "controlPlane" | "bench"): number[] =>
+      done.flatMap((r) => (r[variant].cpu?.[part] === undefined ? [] : [r[variant].cpu![part]!]));
     const seconds = (variant: Variant, key: "fromJoinMs" | "toJoinMs"): number[] => done.flatMap((r) => (r[variant][key] === null ? [] : [r[variant][key]! / 1000]));
 
     const targets: TargetCheck[] = [];
@@ -98,6 +100,8 @@ export const throughput: Scenario = {
         labels[variant],
         `${medianWithSpread(rates(variant), fmtInt)}${complete ? "" : " (a round was incomplete: see notes)"}`,
         isBaseline ? "1.00× (baseline)" : medianWithSpread(variantRatios, fmtRatio),
+        medianWithSpread(cpu(variant, "consumer"), (v) => fmt(v, 2)),
+        medianWithSpread(cpu(variant, "broker"), (v) => fmt(v, 2)),
         medianWithSpread(seconds(variant, "fromJoinMs"), (v) => fmt(v, 2)),
         medianWithSpread(seconds(variant, "toJoinMs"), (v) => fmt(v, 2)),
         target === null ? "—" : `≥ ${target}×`,
@@ -106,6 +110,13 @@ export const throughput: Scenario = {
     });
 
     const notes: string[] = [];
+    for (const variant of ["handle", "batch"] as const) {
+      const [worker, control] = [cpu(variant, "worker"), cpu(variant, "controlPlane")];
+      if (worker.length === 0 || control.length === 0) continue;
+      notes.push(`${labels[variant]}: consumer CPU = worker ${fmt(median(worker), 2)} + control plane ${fmt(median(control), 2)} µs/record (medians).`);
+    }
+    const bench = (["baseline", "handle", "batch"] as const).map((variant) => `${labels[variant]} ${fmt(median(cpu(variant, "bench")), 2)}`);
+    notes.push(`The bench process's own CPU in the same windows (it polls Eddy's commits; the baseline reports by itself), µs/record: ${bench.join(", ")}.`);
     const runs = done.flatMap((r) => [r.baseline, r.handle, r.batch]);
     for (const run of runs) if (run.error !== undefined) notes.push(`${run.label} failed: ${run.error.split("\n")[0]}`);
     for (const run of runs) if (!run.complete && run.error === undefined) notes.push(`${run.label}: incomplete, ${fmtInt(run.committed)} of ${fmtInt(run.total)} done in the time limit.`);
@@ -123,8 +134,11 @@ export const throughput: Scenario = {
         `the three take turns for ${rounds} rounds, each round with fresh groups, and each ratio is Eddy over the baseline of its own round. Figures are the median over the rounds, with the lowest and highest in brackets. ` +
         `Records/s is the record count over the time from the consumer's group join to the last record done (Eddy: committed, read off its group's offsets every 10 ms; ` +
         `the baseline reports its join and each finished batch with timestamps). It includes the first fetch and every commit, and leaves out what comes before the join ` +
-        `(process start, isolate creation, connecting), shown apart as "start → group join" (from the deploy request, or from spawning the baseline process).`,
-      columns: ["variant", "records/s", "vs baseline", "group join → all done (s)", "start → group join (s)", "target", "met"],
+        `(process start, isolate creation, connecting), shown apart as "start → group join" (from the deploy request, or from spawning the baseline process). ` +
+        `CPU per record is the user + system time (from /proc, in 10 ms ticks) that the processes spent between the group join and the last record done, over the records read: ` +
+        `the consumer side (the baseline process; Eddy's worker and control plane, split in the notes) and the broker serving it. The machine has two cores that all of them share, ` +
+        `so the sum of the two columns bounds the rate: at 2 cores, records/s ≤ 2,000,000 / (consumer + broker µs).`,
+      columns: ["variant", "records/s", "vs baseline", "consumer CPU (µs/record)", "broker CPU (µs/record)", "group join → all done (s)", "start → group join (s)", "target", "met"],
       rows,
       targets,
       notes,
