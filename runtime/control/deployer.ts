@@ -67,24 +67,14 @@ export class Deployer {
     private readonly topicPrefix: string,
     /** Seals secrets (runtime/secrets/); the deployer never opens one. */
     private readonly secretKey: Buffer,
-    /**
-     * Starts a worker process ahead of need as a deploy begins, so that it boots while the deploy
-     * bundles, inspects and prepares; the returned function says whether a version was stored.
-     */
-    private readonly prewarmWorker?: () => (stored: boolean) => void,
+    /** Has a worker process booted ahead of need as a deploy begins (it boots while the deploy bundles, inspects and prepares). */
+    private readonly prewarmWorker?: () => void,
   ) {}
 
   deploy(request: DeployRequest): Promise<DeployResult> {
     return this.serially(async () => {
-      const release = this.prewarmWorker?.();
-      try {
-        const result = await this.deployNow(request);
-        release?.(result.changed);
-        return result;
-      } catch (error) {
-        release?.(false);
-        throw error;
-      }
+      this.prewarmWorker?.();
+      return this.deployNow(request);
     });
   }
 

@@ -23,7 +23,7 @@ export const isAlive = (child: ChildProcess | undefined): child is ChildProcess 
   child !== undefined && child.connected && child.exitCode === null && child.signalCode === null;
 
 /** An idle spare keeps nobody's process alive; a taken one does until it ends. */
-function holdProcess(child: ChildProcess, hold: boolean): void {
+export function holdProcess(child: ChildProcess, hold: boolean): void {
   const handles = [child, child.channel, child.stderr as Socket | null] as ({ ref(): void; unref(): void } | null | undefined)[];
   for (const handle of handles) hold ? handle?.ref() : handle?.unref();
 }

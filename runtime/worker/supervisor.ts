@@ -6,19 +6,18 @@ import type { TracingSettings } from "../config/tracing-config.js";
 import type { DispatchStats } from "../dispatcher/stats.js";
 import type { KafkaConnection } from "../kafka/client.js";
 import { log, writeLogLine } from "../log.js";
-import { isAlive } from "../sandbox/child-once.js";
 import type { CircuitState, FromWorker, ToWorker } from "./messages.js";
 import type { ForcedDeadLetter, RecordPosition, StuckRecord } from "../dispatcher/stuck-records.js";
 import type { StoreStatus } from "../state/state-store.js";
 import { CrashLedger, isRecordCrash, type CrashStatus } from "./crash-ledger.js";
+import { StandbyWorker } from "./standby-worker.js";
 
 export type { CrashStatus } from "./crash-ledger.js";
 import { crashStep, restartDelayMs } from "./restart-backoff.js";
 import { NO_STATS, sumStats, worstCircuit } from "./replica-stats.js";
 
 const WORKER_MAIN = fileURLToPath(new URL("./worker-main.js", import.meta.url));
-/** How long a worker process started ahead of a deploy waits to be taken once the deploy stored its version. */
-const SPARE_GRACE_MS = 3_000;
+const STANDBY_MAIN = fileURLToPath(new URL("./standby-main.js", import.meta.url));
 /** How long a worker has to answer an operator's dead-letter request before it counts as not holding the record. */
 const DEAD_LETTER_ANSWER_MS = 5_000;
 
@@ -126,11 +125,15 @@ export class WorkerSupervisor {
   /** Answers awaited from workers to `deadLetter`, by request id. */
   private readonly deadLetterAnswers = new Map<number, (result: ForcedDeadLetter) => void>();
   private nextRequestId = 1;
-  /** A worker process forked ahead of need (see prewarm), not yet running any function. */
-  private spare: ChildProcess | undefined;
-  private spareTimer: NodeJS.Timeout | undefined;
+  /** A worker process booted ahead of need, which the next replica to start takes; none with external workers or a fixed replica. */
+  private readonly standby: StandbyWorker | undefined;
 
-  constructor(private readonly options: SupervisorOptions) {}
+  constructor(private readonly options: SupervisorOptions) {
+    if (options.replicaIndex === undefined && !options.external) {
+      this.standby = new StandbyWorker(() => forkWorker(STANDBY_MAIN, options.workerCpuProfileDir));
+      this.standby.fill();
+    }
+  }
 
   /** Makes the function's workers match the registry: this version, running unless paused. Resolves once they do. */
   apply(record: FunctionRecord, paused: boolean): Promise<void> {
@@ -240,41 +243,13 @@ export class WorkerSupervisor {
     replica.stats = null;
   }
 
-  /**
-   * Forks a worker process ahead of need: a deploy calls it as it begins, so that Node and the worker's
-   * modules (~0.4 s) load while the deploy bundles, inspects and prepares the function, and the next
-   * spawn takes the booted process. The deploy calls the returned function when it ends: a spare that
-   * nothing took is stopped soon after (at once when no version was stored).
-   */
-  prewarm(): (stored: boolean) => void {
-    clearTimeout(this.spareTimer);
-    if (this.options.replicaIndex === undefined && !this.options.external && !isAlive(this.spare)) {
-      const child = forkWorker(this.options.workerCpuProfileDir);
-      child.once("exit", () => {
-        if (this.spare === child) this.spare = undefined;
-      });
-      this.spare = child;
-    }
-    return (stored) => {
-      clearTimeout(this.spareTimer);
-      this.spareTimer = setTimeout(() => this.dropSpare(), stored ? SPARE_GRACE_MS : 0);
-      this.spareTimer.unref();
-    };
-  }
-
-  private takeSpare(): ChildProcess | undefined {
-    const child = this.spare;
-    this.spare = undefined;
-    return isAlive(child) ? child : undefined;
-  }
-
-  private dropSpare(): void {
-    this.takeSpare()?.kill("SIGKILL");
+  /** A deploy begins: the standby worker is forked now if the last one was taken and its successor is not there yet. */
+  prewarm(): void {
+    this.standby?.fill();
   }
 
   async stopAll(): Promise<void> {
-    clearTimeout(this.spareTimer);
-    this.dropSpare();
+    this.standby?.stop();
     await Promise.all([...this.replicas.keys()].map((name) => this.stopReplicas(name, [...(this.replicas.get(name)?.keys() ?? [])])));
   }
 
@@ -345,7 +320,7 @@ export class WorkerSupervisor {
   }
 
   private spawn(record: FunctionRecord, index: number, restarts: number, step = 0, evictMembers: string[] = []): void {
-    const child = this.takeSpare() ?? forkWorker(this.options.workerCpuProfileDir);
+    const child = this.standby?.take() ?? forkWorker(WORKER_MAIN, this.options.workerCpuProfileDir);
     // The worker's log passes through here so that the control plane can keep its warnings and errors per function.
     createInterface({ input: child.stderr! }).on("line", (line) => {
       writeLogLine(line);
@@ -452,9 +427,9 @@ export class WorkerSupervisor {
   }
 }
 
-/** A worker process, booted and waiting for its "start" message. */
-function forkWorker(cpuProfileDir: string | null | undefined): ChildProcess {
-  return fork(WORKER_MAIN, [], { execArgv: workerExecArgv(cpuProfileDir ?? undefined), stdio: ["ignore", "inherit", "pipe", "ipc"] });
+/** A worker process (worker-main, or standby-main: the same code under another name), which waits for its "start" message. */
+function forkWorker(entry: string, cpuProfileDir: string | null | undefined): ChildProcess {
+  return fork(entry, [], { execArgv: workerExecArgv(cpuProfileDir ?? undefined), stdio: ["ignore", "inherit", "pipe", "ipc"] });
 }
 
 /**

@@ -15,7 +15,7 @@ import { FlightReporter } from "./flight-reporter.js";
 import type { FromWorker, ToWorker } from "./messages.js";
 
 const STATS_INTERVAL_MS = 1_000;
-/** Node's start and this module's imports (a worker forked ahead of a deploy has paid it before it is needed). */
+/** Node's start and this module's imports (a standby worker has paid it before it is needed). */
 const BOOT_MS = Math.round(performance.now());
 
 function send(message: FromWorker): void {
@@ -42,12 +42,15 @@ function fail(error: unknown, what: string): void {
 
 async function start(message: Extract<ToWorker, { type: "start" }>): Promise<void> {
   const { record } = message;
+  const replica = message.replica ?? 0;
+  // What `ps` shows: the function this process runs (a standby's command line named none). It keeps
+  // "worker-main" in it, which is how operators and tests find replicas (`pgrep -f worker-main`).
+  process.title = `eddy worker-main ${record.name}#${replica}`;
   log.level = message.logLevel;
   // Where a cold start's time goes, in the "worker ready" line: Node and modules, the isolate, joining the group.
   const startedAt = performance.now();
   const recorder = new StatsRecorder();
   stats = recorder;
-  const replica = message.replica ?? 0;
   suspects.replace(message.suspects ?? []);
   // The SDK loads while the isolate builds; without tracing it is never imported.
   const tracingStarted = startTracing(message.tracing ?? null, { "faas.name": record.name, "faas.version": String(record.version), "faas.instance": String(replica) });
@@ -96,7 +99,8 @@ async function start(message: Extract<ToWorker, { type: "start" }>): Promise<voi
   setInterval(report, STATS_INTERVAL_MS).unref();
   send({ type: "ready" });
   const ms = (from: number, to: number) => Math.round(to - from);
-  const startup = { bootMs: BOOT_MS, sandboxMs: ms(startedAt, sandboxReadyAt), consumerMs: ms(sandboxReadyAt, performance.now()) };
+  // waitedMs: how long the booted process waited for its function (a standby's wait; ~0 for a worker forked for it).
+  const startup = { bootMs: BOOT_MS, waitedMs: ms(BOOT_MS, startedAt), sandboxMs: ms(startedAt, sandboxReadyAt), consumerMs: ms(sandboxReadyAt, performance.now()) };
   log.info({ function: record.name, version: record.version, tracing: tracing !== undefined, startup, replica }, "worker ready");
 }
 

@@ -168,6 +168,16 @@ export async function workerPids(eddy: EddyProcess): Promise<number[]> {
   }
 }
 
+/** The pids of the standby workers an `eddy start` keeps booted ahead of need (children running standby-main, no function yet). */
+export async function standbyPids(eddy: EddyProcess): Promise<number[]> {
+  try {
+    const { stdout } = await promisify(execFile)("pgrep", ["-P", String(eddy.child.pid), "-f", "standby-main"]);
+    return stdout.split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
 /** kill -9 of the function's worker (the one worker not in `others`, the workers of other functions); returns its pid. */
 export async function killWorker(eddy: EddyProcess, others: number[] = []): Promise<number> {
   const pids = (await workerPids(eddy)).filter((pid) => !others.includes(pid));

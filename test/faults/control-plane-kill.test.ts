@@ -166,7 +166,7 @@ describe("kill -9 of the control plane during a deploy", () => {
       const during = Array.from({ length: DURING }, (_, i) => ({ key: `r${round}-during-${i}`, value: String(i), partition: i % 3 }));
       await produceMessages(inA, during);
       producedA.push(...during.map((m) => m.key));
-      // The workers running now (A's); forked ones the kill finds (a prewarmed spare, the new version's, the inspect child) are found by their environment below.
+      // The workers running now (A's); forked ones the kill finds (the standby worker, the new version's, the inspect child) are found by their environment below.
       const children = await workerPids(before);
       expect(children.length, `round ${round}: A's worker before the deploy`).toBeGreaterThanOrEqual(1);
       const sentAt = Date.now();
@@ -182,7 +182,7 @@ describe("kill -9 of the control plane during a deploy", () => {
       const [gotA, gotB] = await Promise.all([answerA, answerB]);
       if (process.env.EDDY_TEST_LOGS) await writeFile(`${process.env.EDDY_TEST_LOGS}/${prefix}-round${round}.log`, before.logs);
 
-      // The killed control plane's processes (workers, a prewarmed spare, the inspect child) all exit on their own.
+      // The killed control plane's processes (workers, the standby worker, the inspect child) all exit on their own.
       const gone = await eventually(async () => (await processesOf(prefix)).length === 0, EXIT_LIMIT_MS, 100);
       expect(gone, `round ${round}: processes left after the kill: ${(await processesOf(prefix)).join(", ")}`).toBe(true);
       for (const pid of children) expect(await running(pid), `round ${round}: worker ${pid} of the killed control plane`).toBe(false);

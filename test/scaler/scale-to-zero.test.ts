@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EddyProcess } from "../helpers/eddy-process.js";
-import { ensureTopic, LiveReader, produceMessages, producePaced, sleep, startEddy, stopEddy, unique, waitReady, workerPids } from "../dispatcher/support.js";
+import { ensureTopic, LiveReader, produceMessages, producePaced, sleep, standbyPids, startEddy, stopEddy, unique, waitReady, workerPids } from "../dispatcher/support.js";
 import { cpuBound, deployWith, FAST_SCALING, watchStatus } from "./support.js";
 
 describe("scaling to zero and back, and holding steady, on the real broker", () => {
@@ -14,7 +14,7 @@ describe("scaling to zero and back, and holding steady, on the real broker", () 
     await stopEddy(eddy, prefix);
   });
 
-  it("stops every worker after the idle time, then one record brings a replica back and is processed", async () => {
+  it("stops every worker after the idle time, then one record brings a replica back (the standby worker, booted ahead) and is processed", async () => {
     const [name, topic, out] = [unique("zero"), unique("zero-in"), unique("zero-out")];
     await ensureTopic(topic, 3);
     const reader = await LiveReader.start(out);
@@ -24,6 +24,9 @@ describe("scaling to zero and back, and holding steady, on the real broker", () 
     const idle = await watchStatus(eddy, name, (s) => s.state === "scaled-to-zero", 30_000, 500);
     expect(idle.at(-1)!).toMatchObject({ state: "scaled-to-zero", replicas: { desired: 0, ready: 0 } });
     expect(await workerPids(eddy), "no worker process at zero").toEqual([]);
+    // One worker process stays booted ahead of need, running no function: the replica that wakes is that process.
+    const standby = await standbyPids(eddy);
+    expect(standby, "one standby worker").toHaveLength(1);
     // Lag is still read at zero replicas (from Kafka, with no consumer).
     expect(idle.at(-1)!.lag.partitions).toHaveLength(3);
     // What KEDA's metrics-api scaler reads, and what Prometheus scrapes.
@@ -43,6 +46,8 @@ describe("scaling to zero and back, and holding steady, on the real broker", () 
     expect(awake.at(-1)!).toMatchObject({ state: "running", replicas: { desired: 1, ready: 1 } });
     expect(awake.at(-1)!.scaler.lastChange).toMatchObject({ from: 0, to: 1 });
     expect(awake.at(-1)!.scaler.lastChange.reason).toMatch(/^activation/);
+    expect(await workerPids(eddy), "the woken replica is the standby process, retitled").toEqual(standby);
+    expect(await standbyPids(eddy), "the standby is no longer one").not.toContain(standby[0]);
     expect((await eddy.api("GET", `/v1/functions/${name}/scale`)).body).toMatchObject({ name, desiredReplicas: 1, lag: 0 });
     const logs = (await eddy.api("GET", `/v1/functions/${name}/logs`)).body.lines.map((l: { message: string }) => l.message);
     expect(logs).toContainEqual(expect.stringMatching(/^scaled 1 → 0: idle/));
