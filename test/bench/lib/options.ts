@@ -2,7 +2,8 @@
 export interface BenchSizes {
   throughput: { records: number; partitions: number; valueBytes: number; timeoutMs: number; rounds: number };
   latency: { ratePerSecond: number; durationMs: number; partitions: number; drainMs: number; warmUpMs: number };
-  slowHandler: { records: number; keys: number; callMs: number; timeoutMs: number };
+  /** `sequentialRecords`: what the one-record-at-a-time variants read (the first of `records`). */
+  slowHandler: { records: number; sequentialRecords: number; keys: number; callMs: number; timeoutMs: number };
   sandbox: { recordsPerCase: number; batchSizes: number[] };
   coldStart: { deploys: number; isolates: number };
   memory: { functions: number[]; settleMs: number; cpuWindowMs: number };
@@ -23,8 +24,8 @@ export interface BenchOptions {
 
 const FULL: BenchSizes = {
   throughput: { records: 1_500_000, partitions: 6, valueBytes: 100, timeoutMs: 120_000, rounds: 3 },
-  latency: { ratePerSecond: 1_000, durationMs: 30_000, partitions: 6, drainMs: 10_000, warmUpMs: 2_000 },
-  slowHandler: { records: 3_000, keys: 1_000, callMs: 10, timeoutMs: 120_000 },
+  latency: { ratePerSecond: 1_000, durationMs: 20_000, partitions: 6, drainMs: 10_000, warmUpMs: 2_000 },
+  slowHandler: { records: 3_000, sequentialRecords: 1_000, keys: 1_000, callMs: 10, timeoutMs: 120_000 },
   sandbox: { recordsPerCase: 20_000, batchSizes: [1, 10, 100] },
   coldStart: { deploys: 10, isolates: 10 },
   memory: { functions: [1, 10], settleMs: 3_000, cpuWindowMs: 10_000 },
@@ -36,7 +37,7 @@ const FULL: BenchSizes = {
 export const QUICK_SIZES: BenchSizes = {
   throughput: { records: 20_000, partitions: 6, valueBytes: 100, timeoutMs: 30_000, rounds: 2 },
   latency: { ratePerSecond: 1_000, durationMs: 2_000, partitions: 6, drainMs: 5_000, warmUpMs: 500 },
-  slowHandler: { records: 150, keys: 150, callMs: 10, timeoutMs: 20_000 },
+  slowHandler: { records: 150, sequentialRecords: 50, keys: 150, callMs: 10, timeoutMs: 20_000 },
   sandbox: { recordsPerCase: 2_000, batchSizes: [1, 10, 100] },
   coldStart: { deploys: 2, isolates: 3 },
   memory: { functions: [1, 2], settleMs: 1_000, cpuWindowMs: 2_000 },

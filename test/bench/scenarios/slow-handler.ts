@@ -7,6 +7,8 @@ import { fmt, fmtInt, fmtRatio, ratio } from "../lib/stats.js";
 import { runBaseline, runEddyFunction, type ConsumeRun } from "../lib/variants.js";
 
 const TOPIC = "bench.slow";
+/** The one-record-at-a-time variants read a shorter topic (the first records of TOPIC): their rate is the same over any length, at 10 ms a record. */
+const SEQUENTIAL_TOPIC = "bench.slow.sequential";
 /** Issue 11's goal: concurrency across keys within a partition, with the default batch of 100. */
 const TARGET_KEY_VS_PARTITION = 30;
 const KEY_CONCURRENCY = 64;
@@ -18,7 +20,7 @@ const KEY_CONCURRENCY = 64;
  * which it does in one log line (`eddy-bench-await …`) that the bench reads and puts in the row,
  * and the HTTP server's request count confirms it.
  */
-function slowSource(name: string, url: string, callMs: number): string {
+function slowSource(name: string, url: string, callMs: number, topic = TOPIC): string {
   return `
 import { defineFunction } from "eddy/sdk";
 type Fetch = (url: string) => Promise<{ text?: () => Promise<string> }>;
@@ -29,7 +31,7 @@ async function viaFetch(fetch: Fetch): Promise<void> {
 }
 export default defineFunction({
   name: "${name}",
-  topics: ["${TOPIC}"],
+  topics: ["${topic}"],
   startFrom: "earliest",
   egress: ["127.0.0.1"],
   async handle(event, ctx) {
@@ -83,10 +85,13 @@ export const slowHandler: Scenario = {
   number: 3,
   title: "Slow handler",
   async run(context) {
-    const { records, keys, callMs, timeoutMs } = context.options.sizes.slowHandler;
+    const { records, sequentialRecords, keys, callMs, timeoutMs } = context.options.sizes.slowHandler;
+    const record = (i: number) => ({ key: `key-${i % keys}`, value: paddedValue(i, 100) });
     await createTopic(context.admin, TOPIC, 1);
-    progress(`  producing ${records} records over ${keys} keys to 1 partition`);
-    await produceRecords(context.kafka, TOPIC, records, (i) => ({ key: `key-${i % keys}`, value: paddedValue(i, 100) }), { partitions: 1 });
+    await createTopic(context.admin, SEQUENTIAL_TOPIC, 1);
+    progress(`  producing ${records} records over ${keys} keys to 1 partition, and the first ${sequentialRecords} of them to another`);
+    await produceRecords(context.kafka, TOPIC, records, record, { partitions: 1 });
+    await produceRecords(context.kafka, SEQUENTIAL_TOPIC, sequentialRecords, record, { partitions: 1 });
     const { server, url, hits } = await startSlowServer(callMs);
     try {
       const awaited = new Map<ConsumeRun, AwaitedBy>();
@@ -99,10 +104,10 @@ export const slowHandler: Scenario = {
         return result;
       };
       const baseline = await timed(() =>
-        runBaseline(context, "kafkajs eachMessage", { mode: "slow-message", brokers: context.brokers, groupId: "bench.slow.kafkajs", topic: TOPIC, url }, records, timeoutMs),
+        runBaseline(context, "kafkajs eachMessage", { mode: "slow-message", brokers: context.brokers, groupId: "bench.slow.kafkajs", topic: SEQUENTIAL_TOPIC, url }, sequentialRecords, timeoutMs),
       );
       const partition = await timed(() =>
-        runEddyFunction(context, `Eddy ordering "partition"`, { name: "slow-partition", source: slowSource("slow-partition", url, callMs) }, TOPIC, records, timeoutMs),
+        runEddyFunction(context, `Eddy ordering "partition"`, { name: "slow-partition", source: slowSource("slow-partition", url, callMs, SEQUENTIAL_TOPIC) }, SEQUENTIAL_TOPIC, sequentialRecords, timeoutMs),
       );
       const key = await timed(() =>
         runEddyFunction(
@@ -175,6 +180,8 @@ export const slowHandler: Scenario = {
       return {
         setup:
           `${records.toLocaleString("en-US")} records over ${keys.toLocaleString("en-US")} keys (key-<i mod ${keys}>) on 1 partition, produced before timing. ` +
+          `The two variants that run one record at a time (kafkajs and Eddy "partition") read the first ${sequentialRecords.toLocaleString("en-US")} of them, from a topic of their own: ` +
+          `at ${callMs} ms a record their rate does not depend on the count, and the whole topic would take them ${fmtInt((records * callMs) / 1000)} s each. ` +
           `The handler awaits a call to a local HTTP server on 127.0.0.1 that answers after ${callMs} ms (\`ctx.fetch\` with \`egress: ["127.0.0.1"]\` in Eddy; ` +
           `when the sandbox has no \`ctx.fetch\`, or its first call fails, the function awaits \`setTimeout(${callMs})\` instead, detects this at run time and says so: see the "awaits" column and the notes). ` +
           `Baseline: a bare kafkajs \`eachMessage\` in its own process awaiting \`fetch\` to the same server. ` +
