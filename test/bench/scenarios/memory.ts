@@ -6,6 +6,7 @@ import { fmt, fmtRatio, median, ratio } from "../lib/stats.js";
 
 const WORKER_MARKER = "worker-main.js";
 const INSPECT_MARKER = "inspect-child.js";
+const STANDBY_MARKER = "standby-main.js";
 /** How the broker's process shows on its command line (runtime/kafka/local-broker.ts). */
 const BROKER_MARKER = "kafka.Kafka";
 /** Issue 11's goals for an idle worker. */
@@ -58,8 +59,8 @@ async function eddyMemory(context: BenchContext, counts: number[], settleMs: num
       const pids = childPids(eddy.pid, WORKER_MARKER);
       if (pids.length !== count) throw new Error(`expected ${count} worker processes under eddy start, found ${pids.length}`);
       const workers = pids.map((pid) => rssMb(pid) ?? Number.NaN);
-      // The control plane keeps one process warm for inspecting the next deploy's bundle: counted with it.
-      const helpers = childPids(eddy.pid, INSPECT_MARKER);
+      // The control plane keeps a process warm for inspecting the next deploy's bundle, and a standby worker: counted with it.
+      const helpers = [...childPids(eddy.pid, INSPECT_MARKER), ...childPids(eddy.pid, STANDBY_MARKER)];
       const controlPlaneMb = [eddy.pid, ...helpers].reduce((mb, pid) => mb + (rssMb(pid) ?? Number.NaN), 0);
       const { cpu, brokerCpu } = await cpuWithBroker([...pids, eddy.pid], cpuWindowMs);
       const workersCpu = cpu.slice(0, pids.length);
@@ -152,7 +153,7 @@ export const memory: Scenario = {
       setup:
         `Resident memory (VmRSS from /proc) ${settleMs / 1000} s after the last worker reported ready, nothing flowing; then CPU time (user + system, from /proc/<pid>/stat) over the next ${cpuWindowMs / 1000} s, ` +
         `as percent of one core, of each process and of the broker meanwhile. ` +
-        `Eddy runs one worker process per function (its isolate with a 128 MB heap limit, its kafkajs consumer and producer), beside the control plane (\`eddy start\`: HTTP API, registry, supervisor, scaler; its figure includes the process it keeps warm to inspect the next deploy's bundle); ` +
+        `Eddy runs one worker process per function (its isolate with a 128 MB heap limit, its kafkajs consumer and producer), beside the control plane (\`eddy start\`: HTTP API, registry, supervisor, scaler; its figure includes the process it keeps warm to inspect the next deploy's bundle and the standby worker, booted ahead for the next replica to start); ` +
         `the functions are deployed on one \`eddy start\`, ${functions.join(", then up to ")}, each kept at one replica (scaling minReplicas and maxReplicas 1, as every bench function unless said otherwise). ` +
         `Baseline: one Node process running that many bare kafkajs consumers (each its own group and topic), connected and idle.`,
       columns: ["what", "processes", "workers / consumer process MB", "per worker MB", "control plane MB", "total MB", "workers vs baseline", "CPU % per worker / consumer process", "control plane CPU %", "broker CPU %"],
