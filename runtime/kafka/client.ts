@@ -2,6 +2,7 @@ import { logLevel as KafkaLogLevel, type Kafka, type KafkaConfig, type logCreato
 import type { EddyConfig } from "../config/load-config.js";
 import { log } from "../log.js";
 import { patchedKafkaClass } from "./produce-retry-patch.js";
+import { patchKafkaRecordDecoder } from "./record-decoder-patch.js";
 import { patchKafkaRequestQueue } from "./request-queue-patch.js";
 
 /** What a process needs to reach the cluster; passed to worker processes as is. */
@@ -29,6 +30,7 @@ const toPino: logCreator = () => ({ namespace, level, log: entry }) => {
 /** One kafkajs client for this process, logging through Eddy's logger. */
 export function createKafka(connection: KafkaConnection, clientId: string): Kafka {
   patchKafkaRequestQueue();
+  if (!patchKafkaRecordDecoder()) log.debug("kafkajs decoded a fetch before its record decoder could be replaced: this process keeps kafkajs' own");
   const config: KafkaConfig = {
     clientId,
     brokers: connection.brokers,
