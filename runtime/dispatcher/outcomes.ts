@@ -55,12 +55,15 @@ export function interpretOutcomes(
     verdict: "neutral",
     successesBefore: (record) => (handler === "handleBatch" ? 0 : (laneSuccesses.get(record.lane) ?? 0)),
   };
-  for (const [index, record] of records.entries()) {
+  // Indexed loops: `records.entries()` allocates a pair per record, on every invocation's path.
+  for (let index = 0; index < records.length; index++) {
+    const record = records[index]!;
     if (result.outcomes[index]?.status === "ok") laneSuccesses.set(record.lane, (laneSuccesses.get(record.lane) ?? 0) + 1);
   }
   if (concurrent && handler === "handle" && cutShortUnclear(result)) return requeueAlone(records, result, interpreted);
   const stopped = new Set<string>();
-  for (const [index, record] of records.entries()) {
+  for (let index = 0; index < records.length; index++) {
+    const record = records[index]!;
     const outcome = result.outcomes[index] ?? { status: "skipped" as const };
     if (outcome.status === "ok") {
       interpreted.succeeded.push(record);
