@@ -158,24 +158,24 @@ export async function committedOffsets(groupId: string, topic: string): Promise<
   }
 }
 
-/** The pids of the worker processes an `eddy start` forked (children running worker-main). */
-export async function workerPids(eddy: EddyProcess): Promise<number[]> {
+/** The pids of the children of an `eddy start` whose command line holds `marker`. */
+async function childrenRunning(eddy: EddyProcess, marker: string): Promise<number[]> {
   try {
-    const { stdout } = await promisify(execFile)("pgrep", ["-P", String(eddy.child.pid), "-f", "worker-main"]);
+    const { stdout } = await promisify(execFile)("pgrep", ["-P", String(eddy.child.pid), "-f", marker]);
     return stdout.split(/\s+/).filter(Boolean).map(Number);
   } catch {
     return []; // pgrep exits 1 when nothing matches
   }
 }
 
+/** The pids of the worker processes an `eddy start` forked (children running worker-main). */
+export function workerPids(eddy: EddyProcess): Promise<number[]> {
+  return childrenRunning(eddy, "worker-main");
+}
+
 /** The pids of the standby workers an `eddy start` keeps booted ahead of need (children running standby-main, no function yet). */
-export async function standbyPids(eddy: EddyProcess): Promise<number[]> {
-  try {
-    const { stdout } = await promisify(execFile)("pgrep", ["-P", String(eddy.child.pid), "-f", "standby-main"]);
-    return stdout.split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
+export function standbyPids(eddy: EddyProcess): Promise<number[]> {
+  return childrenRunning(eddy, "standby-main");
 }
 
 /** kill -9 of the function's worker (the one worker not in `others`, the workers of other functions); returns its pid. */

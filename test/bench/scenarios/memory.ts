@@ -4,7 +4,8 @@ import { progress, sleep } from "../lib/progress.js";
 import type { BenchContext, Scenario, TargetCheck } from "../lib/scenario.js";
 import { fmt, fmtRatio, median, ratio } from "../lib/stats.js";
 
-const WORKER_MARKER = "worker-main.js";
+// A replica retitles itself "eddy worker-main <function>#<replica>" (worker-main.ts): no ".js" left to match.
+const WORKER_MARKER = "worker-main";
 const INSPECT_MARKER = "inspect-child.js";
 const STANDBY_MARKER = "standby-main.js";
 /** How the broker's process shows on its command line (runtime/kafka/local-broker.ts). */
