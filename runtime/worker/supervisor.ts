@@ -6,11 +6,11 @@ import type { TracingSettings } from "../config/tracing-config.js";
 import type { DispatchStats } from "../dispatcher/stats.js";
 import type { KafkaConnection } from "../kafka/client.js";
 import { log, writeLogLine } from "../log.js";
+import { SpareProcess } from "../sandbox/spare-process.js";
 import type { CircuitState, FromWorker, ToWorker } from "./messages.js";
 import type { ForcedDeadLetter, RecordPosition, StuckRecord } from "../dispatcher/stuck-records.js";
 import type { StoreStatus } from "../state/state-store.js";
 import { CrashLedger, isRecordCrash, type CrashStatus } from "./crash-ledger.js";
-import { StandbyWorker } from "./standby-worker.js";
 
 export type { CrashStatus } from "./crash-ledger.js";
 import { crashStep, restartDelayMs } from "./restart-backoff.js";
@@ -18,6 +18,10 @@ import { NO_STATS, sumStats, worstCircuit } from "./replica-stats.js";
 
 const WORKER_MAIN = fileURLToPath(new URL("./worker-main.js", import.meta.url));
 const STANDBY_MAIN = fileURLToPath(new URL("./standby-main.js", import.meta.url));
+/** After the standby worker is taken, the next is forked this much later: its boot (~0.5 s of a core) must not slow the start of the replica that took it. */
+const STANDBY_REFILL_MS = 1_000;
+/** After a standby exited by itself (nothing should make it), the next waits longer: no fork loop. */
+const STANDBY_REFILL_AFTER_EXIT_MS = 10_000;
 /** How long a worker has to answer an operator's dead-letter request before it counts as not holding the record. */
 const DEAD_LETTER_ANSWER_MS = 5_000;
 
@@ -125,12 +129,17 @@ export class WorkerSupervisor {
   /** Answers awaited from workers to `deadLetter`, by request id. */
   private readonly deadLetterAnswers = new Map<number, (result: ForcedDeadLetter) => void>();
   private nextRequestId = 1;
-  /** A worker process booted ahead of need, which the next replica to start takes; none with external workers or a fixed replica. */
-  private readonly standby: StandbyWorker | undefined;
+  /**
+   * The standby worker: a worker process booted ahead of need (Node without its snapshot and the
+   * worker's modules, ~0.5 s), which the next replica to start takes, whether from a deploy, a scale
+   * from zero or a crash restart; it becomes that replica on its "start" message. One idle process,
+   * ~25 MB of its own. None with external workers or a fixed replica.
+   */
+  private readonly standby: SpareProcess | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
     if (options.replicaIndex === undefined && !options.external) {
-      this.standby = new StandbyWorker(() => forkWorker(STANDBY_MAIN, options.workerCpuProfileDir));
+      this.standby = new SpareProcess(() => forkWorker(STANDBY_MAIN, options.workerCpuProfileDir), { refillAfterExitMs: STANDBY_REFILL_AFTER_EXIT_MS });
       this.standby.fill();
     }
   }
@@ -321,6 +330,7 @@ export class WorkerSupervisor {
 
   private spawn(record: FunctionRecord, index: number, restarts: number, step = 0, evictMembers: string[] = []): void {
     const child = this.standby?.take() ?? forkWorker(WORKER_MAIN, this.options.workerCpuProfileDir);
+    this.standby?.refillIn(STANDBY_REFILL_MS);
     // The worker's log passes through here so that the control plane can keep its warnings and errors per function.
     createInterface({ input: child.stderr! }).on("line", (line) => {
       writeLogLine(line);
