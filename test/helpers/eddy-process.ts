@@ -37,6 +37,9 @@ export function runEddy(args: string[], env: Record<string, string> = {}): Promi
 
 /** A running `eddy start` on the shared test broker, with its own port, data dir and token. */
 export class EddyProcess {
+  /** The instances started and not yet exited: a failed test prints their logs (test/print-logs-on-failure.ts). */
+  static readonly running = new Set<EddyProcess>();
+
   private constructor(
     readonly child: ChildProcess,
     readonly url: string,
@@ -70,7 +73,10 @@ export class EddyProcess {
         reject(new Error(`eddy start exited with ${code}:\n${output.stderr.slice(-4_000)}`));
       });
     });
-    return new EddyProcess(child, `http://127.0.0.1:${port}`, token, fullEnv, output);
+    const eddy = new EddyProcess(child, `http://127.0.0.1:${port}`, token, fullEnv, output);
+    EddyProcess.running.add(eddy);
+    child.once("exit", () => EddyProcess.running.delete(eddy));
+    return eddy;
   }
 
   get logs(): string {

@@ -8,7 +8,9 @@ export function testKafka(): Kafka {
 }
 
 export async function produce(topic: string, messages: { key?: string | null; value: string; headers?: Record<string, string> }[]): Promise<void> {
-  const producer = testKafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  // Idempotent: a retry of a request the broker partly wrote (a new topic's partition whose leader is not
+  // ready yet refuses while the others write) must not write the test's input twice.
+  const producer = testKafka().producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true });
   await producer.connect();
   try {
     for (let i = 0; i < messages.length; i += 500) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
@@ -48,9 +50,15 @@ export async function consumeAll(
     await consumer.subscribe({ topic, fromBeginning: true });
     let reached!: () => void;
     const done = new Promise<void>((resolve) => (reached = resolve));
+    // A reader that rejoins its group (a new topic's metadata changing under it) reads again from the
+    // beginning: a record is counted once per partition and offset, so only duplicates in the topic count.
+    const read = new Set<string>();
     await consumer.run({
       autoCommit: false,
-      eachMessage: async ({ message }) => {
+      eachMessage: async ({ partition, message }) => {
+        const position = `${partition}@${message.offset}`;
+        if (read.has(position)) return;
+        read.add(position);
         messages.push(message);
         if (distinctBy) seen.add(distinctBy(message));
         if ((distinctBy ? seen.size : messages.length) >= count) reached();
