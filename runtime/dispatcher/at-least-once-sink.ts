@@ -76,6 +76,13 @@ export class AtLeastOnceSink implements RecordSink {
     await this.#commitOnce();
   }
 
+  /** A commit during the rebalance is refused by the group (its generation is over), so nothing needs holding. */
+  beforeRejoin(): Promise<void> {
+    return this.flush();
+  }
+
+  assignmentKnown(): void {}
+
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#retryTimer);

@@ -211,7 +211,7 @@ export class Dispatcher {
     await consumer.subscribe({ topics: config.topics, fromBeginning: config.startFrom === "earliest" });
     // Exactly-once: a transaction of records this replica is about to lose must be committed before it
     // rejoins, or their next owner reads the offsets from before it and runs them again (rejoin-hook.ts).
-    if (config.delivery === "exactly-once") this.#removeRejoinHook = beforeGroupRejoin(this.options.groupId, () => this.#sink.flush(), FLUSH_TIMEOUT_MS);
+    if (config.delivery === "exactly-once") this.#removeRejoinHook = beforeGroupRejoin(this.options.groupId, () => this.#sink.beforeRejoin(), FLUSH_TIMEOUT_MS);
     if (this.options.evictMembers?.length) evictBeforeJoin(this.options.groupId, this.options.evictMembers);
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.options.onJoin?.(payload.memberId);
@@ -295,6 +295,7 @@ export class Dispatcher {
     }
     if (this.#state !== undefined) this.#followAssignment(this.#state);
     log.info({ function: this.options.record.name, assigned: [...this.#works.values()].map((w) => `${w.topic}/${w.partition}`), revoked }, "partitions assigned");
+    this.#sink.assignmentKnown();
     this.#flow.reset(this.#works.values());
     if (!this.#stopping) this.#scheduler.resume();
   }
@@ -313,6 +314,7 @@ export class Dispatcher {
   #onCrash(error: Error, restart: boolean): void {
     this.#scheduler.halt();
     for (const [key, work] of [...this.#works]) this.#retire(key, work);
+    this.#sink.assignmentKnown();
     if (!restart && !this.#stopping) {
       this.options.onFatal(dispatcherError("EDDY_DISPATCH_CONSUMER_CRASHED", `the consumer stopped: ${error.message}`, { function: this.options.record.name }, error));
     }

@@ -27,6 +27,13 @@ export interface RecordSink {
   requestCommit(): void;
   /** Commits everything finished so far, now (before a rebalance completes, or when stopping). */
   flush(): Promise<void>;
+  /**
+   * The replica is about to rejoin its group: what finished is committed, and nothing more is until
+   * `assignmentKnown()`, so no commit of a partition it is losing lands after the next owner read its offsets.
+   */
+  beforeRejoin(): Promise<void>;
+  /** The new assignment is known (revoked partitions are gone from the works): commits may go on. */
+  assignmentKnown(): void;
   stop(): Promise<void>;
 }
 

@@ -35,6 +35,8 @@ export class TransactionalSink implements RecordSink {
   #dirty = false;
   #running: Promise<void> | undefined;
   #failed = false;
+  /** Between a rejoin and the new assignment no transaction starts (see beforeRejoin). */
+  #held = false;
 
   constructor(private readonly options: TransactionalSinkOptions) {
     this.#producer = this.#createProducer();
@@ -100,20 +102,48 @@ export class TransactionalSink implements RecordSink {
     while (this.#running) await this.#running;
   }
 
+  /**
+   * Why: kafkajs' TxnOffsetCommit carries no group generation, so the broker takes a transaction's
+   * offsets even from a member whose partition moved on. A dispatch that finishes while the group
+   * rebalances would commit its outputs and offsets after the partition's next owner read the older
+   * offsets, and that owner would run its records again: duplicates in read_committed output (the
+   * scaling test saw a batch of 100 twice). So the transaction in flight and what finished up to now
+   * commit before the rejoin, and the rest waits for the assignment, where a lost partition's
+   * dispatches are dropped (their records run again at the next owner, their outputs never written).
+   */
+  async beforeRejoin(): Promise<void> {
+    this.#held = true;
+    while (this.#running) await this.#running;
+    if (this.#failed) return;
+    this.#dirty = true;
+    this.#running = this.#drain(true).finally(() => {
+      this.#running = undefined;
+    });
+    await this.#running;
+  }
+
+  assignmentKnown(): void {
+    this.#held = false;
+    this.#kick();
+  }
+
   async stop(): Promise<void> {
     while (this.#running) await this.#running;
+    // Held by a rebalance that the stop cut short: the dispatches left run again at the partitions' next owner.
+    for (const entry of this.#queue.splice(0)) entry.resolve(false);
     await this.#producer.disconnect();
   }
 
   #kick(): void {
-    if (this.#running || this.#failed) return;
+    if (this.#running || this.#failed || this.#held) return;
     this.#running = this.#drain().finally(() => {
       this.#running = undefined;
     });
   }
 
-  async #drain(): Promise<void> {
-    while (!this.#failed && (this.#queue.length > 0 || this.#dirty)) {
+  /** Commits until nothing is left; `beforeRejoin` goes on while held, anything else stops at the hold. */
+  async #drain(whileHeld = false): Promise<void> {
+    while (!this.#failed && (whileHeld || !this.#held) && (this.#queue.length > 0 || this.#dirty)) {
       const entries = this.#queue.splice(0);
       this.#dirty = false;
       await this.#commitTransaction(entries);
