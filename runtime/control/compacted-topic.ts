@@ -4,6 +4,13 @@ import { replicatedTopic } from "../kafka/replication.js";
 import { createTopicsAndWait } from "../kafka/topics.js";
 
 const SYNC_LIMIT_MS = 30_000;
+/**
+ * How long the follower's fetch waits at the broker for a new record. A write is read back as soon as
+ * the broker has it (the waiting fetch answers then), so this costs no latency; what it sets is how
+ * often an idle instance asks (at 100 ms, 10 fetches a second per topic), and how long closing may
+ * wait for the fetch in flight.
+ */
+const FOLLOW_WAIT_MS = 500;
 
 export type KeyedMessage = { key: string; value: string | null };
 
@@ -42,7 +49,7 @@ export class CompactedTopic {
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     // A private group that never commits: it always reads the whole log, and the broker forgets it once it is empty.
-    const consumer = kafka.consumer({ groupId: `${topic}.reader.${randomUUID()}`, maxWaitTimeInMs: 100 });
+    const consumer = kafka.consumer({ groupId: `${topic}.reader.${randomUUID()}`, maxWaitTimeInMs: FOLLOW_WAIT_MS });
     const log = new CompactedTopic(topic, admin, producer, consumer, apply);
     await log.follow();
     await log.sync();

@@ -141,8 +141,8 @@ export async function startControlPlane(config: EddyConfig, kafkaConnection: Kaf
       await supervisor.stopAll();
       await operations.close();
       stopWarm();
-      await registry.close();
-      await tokens.close();
+      // Together: each waits for its follower's fetch in flight (compacted-topic.ts, FOLLOW_WAIT_MS).
+      await Promise.all([registry.close(), tokens.close()]);
       await tracing?.shutdown();
       await admin.disconnect();
     },
