@@ -301,6 +301,8 @@ export const deadLetterAccepted = z.object({
   partition: z.number().int(),
   offset: z.string(),
   deadLetterTopic: z.string(),
+  /** The record was being invoked: it goes to the dead-letter topic only if that attempt fails. */
+  afterAttempt: z.boolean(),
   message: z.string(),
 });
 

@@ -236,14 +236,16 @@ export class FunctionOperations implements FunctionService {
       throw httpError("EDDY_BAD_REQUEST", `topic: '${position.topic}' is not one of function '${name}''s topics (${record.config.topics.join(", ")})`);
     }
     const result = await this.deps.supervisor.deadLetter(name, position);
-    if (result === "running") throw httpError("EDDY_CONFLICT", `${where} is being invoked right now; ask again once this attempt has failed`);
     if (result === "absent") {
       throw httpError("EDDY_NOT_FOUND", `no replica of '${name}' holds ${where} as a failed record waiting for a retry: it has finished, has not failed yet, or is not fetched (see GET /v1/functions/${name}, "stuck")`);
     }
-    const message = `${where} goes to ${dlt} with its last error, by an operator's decision`;
+    const afterAttempt = result === "after-attempt";
+    const message = afterAttempt
+      ? `${where} is being invoked right now: if this attempt fails, it goes to ${dlt} with its last error, by an operator's decision (if it succeeds, it is done)`
+      : `${where} goes to ${dlt} with its last error, by an operator's decision`;
     log.warn({ function: name, ...position, deadLetterTopic: dlt }, "an operator dead-lettered a record");
     this.logs.appendEddy(name, "warn", message);
-    return { name, ...position, deadLetterTopic: dlt, message };
+    return { name, ...position, deadLetterTopic: dlt, afterAttempt, message };
   }
 
   async changeSecrets(name: string, change: { set?: Record<string, string>; remove?: string[] }) {

@@ -56,8 +56,12 @@ export const operationsDocs: RouteDoc[] = [
     params: nameParams,
     body: deadLetterBody,
     responses: {
-      202: { description: "A replica holds the record; it is written to the dead-letter topic next and its partition goes on", schema: deadLetterAccepted },
-      409: { description: "The record is being invoked right now, or the function never dead-letters" },
+      202: {
+        description:
+          "A replica holds the record; it is written to the dead-letter topic next and its partition goes on. If it is being invoked right now (a retry, or the breaker's probe), `afterAttempt` is true: it goes there if that attempt fails, and is done if it succeeds",
+        schema: deadLetterAccepted,
+      },
+      409: { description: "The function never dead-letters (deadLetter: false)" },
       404: { description: "No such function, or no replica holds that record as a failed record waiting" },
     },
   },

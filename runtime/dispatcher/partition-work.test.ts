@@ -292,9 +292,30 @@ describe("PartitionWork: stuck records and an operator's dead-letter", () => {
     expect(offsets(w.next(options))).toEqual([1]);
   });
 
-  it("says a record in an invocation right now is running", () => {
-    const w = work("partition", ["a"]);
-    w.next(options);
-    expect(w.forceDeadLetter("0")).toBe("running");
+  it("dead-letters a record asked for during its invocation as soon as that attempt fails, breaker or not", () => {
+    const w = work("partition", ["a", "b"]);
+    const attempt = w.next({ ...options, maxSize: 1 })!;
+    expect(w.forceDeadLetter("0")).toBe("after-attempt");
+    failOnce(w, attempt, 1_000);
+    // Not the retry an hour of backoff away: the forced dead letter, now, with the breaker allowing nothing.
+    const forced = w.next({ ...options, invocationsAllowed: false, deadLettersAllowed: false })!;
+    expect(forced).toMatchObject({ deadLetterOnly: true, fromRetry: true });
+    expect(offsets(forced)).toEqual([0]);
+    expect(forced.records[0]!.lastError?.name).toBe("DownstreamError");
+    succeed(w, forced);
+    expect(offsets(w.next(options))).toEqual([1]);
+  });
+
+  it("forgets the request when the attempt it waited for succeeds", () => {
+    const w = work("partition", ["a", "b"]);
+    const attempt = w.next({ ...options, maxSize: 1 })!;
+    expect(w.forceDeadLetter("0")).toBe("after-attempt");
+    succeed(w, attempt);
+    const next = w.next({ ...options, maxSize: 1 })!;
+    expect(next).toMatchObject({ deadLetterOnly: false, fromRetry: false });
+    expect(offsets(next)).toEqual([1]);
+    // Record 1 fails: it was never asked for, so it waits for its retry like any other.
+    failOnce(w, next, 1_000);
+    expect(w.next({ ...options, now: 2_000 })).toBeUndefined();
   });
 });

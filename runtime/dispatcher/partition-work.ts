@@ -114,6 +114,8 @@ export class PartitionWork {
   #holes = 0;
   readonly #busyLanes = new Set<string>();
   #retries: RetryGroup[] = [];
+  /** Offsets an operator asked to dead-letter while they were being invoked: a failure sends them on at once. */
+  #forcedAfterAttempt = new Set<string>();
   /** Lanes of retry groups in flight: another group of the same lane (records run alone after a cut-short invocation) waits. */
   readonly #retryLanesRunning = new Set<string>();
   #gatherUntil: number | undefined;
@@ -312,10 +314,12 @@ export class PartitionWork {
     if (dispatch.fromRetry) for (const record of dispatch.records) this.#retryLanesRunning.delete(record.lane);
     const waiting = new Set<string>();
     for (const group of settlement.retry) {
-      if (group.records.length === 0) continue;
-      this.#retries.push({ records: group.records, dueAt: group.dueAt, deadLetterOnly: group.deadLetterOnly });
+      const records = this.#forcedAfterAttempt.size === 0 ? group.records : group.records.filter((r) => !this.#forceIfAsked(r));
+      if (records.length > 0) this.#retries.push({ records, dueAt: group.dueAt, deadLetterOnly: group.deadLetterOnly });
       for (const record of group.records) waiting.add(record.lane);
     }
+    // Finished (succeeded or dead-lettered) while an operator's request waited for the attempt: nothing left to do.
+    for (const record of settlement.finished) this.#forcedAfterAttempt.delete(record.record.offset);
     if (settlement.requeue.length > 0) {
       if (dispatch.fromRetry) {
         // Records of a retry stay a retry: their lanes keep waiting, and they go again at once (each alone when `solo`).
@@ -333,9 +337,17 @@ export class PartitionWork {
     for (const record of dispatch.records) if (!waiting.has(record.lane)) this.#busyLanes.delete(record.lane);
   }
 
+  /** A failed record an operator asked to dead-letter during the attempt: it goes next, breaker or not. */
+  #forceIfAsked(record: PendingRecord): boolean {
+    if (!this.#forcedAfterAttempt.delete(record.record.offset)) return false;
+    this.#retries.push({ records: [record], dueAt: 0, deadLetterOnly: true, forced: true });
+    return true;
+  }
+
   /** The partition was lost: what waits is dropped (the new owner fetches it from the committed offset). */
   revoke(): void {
     this.revoked = true;
+    this.#forcedAfterAttempt.clear();
     this.suspectsWaiting = 0;
     this.#queue = [];
     this.#head = 0;
@@ -359,7 +371,9 @@ export class PartitionWork {
 
   /**
    * An operator's decision: the failed record at `offset` goes to the dead-letter topic with its last
-   * error at the next dispatch, breaker or not, so that its partition goes on.
+   * error at the next dispatch, breaker or not, so that its partition goes on. A record being invoked
+   * right now (a retry or the breaker's probe) goes there as soon as this attempt fails; if it
+   * succeeds, it is done and nothing is dead-lettered.
    */
   forceDeadLetter(offset: string): ForcedDeadLetter {
     for (let i = 0; i < this.#retries.length; i += 1) {
@@ -373,7 +387,9 @@ export class PartitionWork {
     }
     // Not waiting: it may be in an invocation right now (its lane is busy) or not be here at all.
     const running = this.#queue.every((r) => r === undefined || r.record.offset !== offset) && this.tracker.isPending(BigInt(offset));
-    return running ? "running" : "absent";
+    if (!running) return "absent";
+    this.#forcedAfterAttempt.add(offset);
+    return "after-attempt";
   }
 
   #dueRetry(options: NextOptions): Dispatch | undefined {

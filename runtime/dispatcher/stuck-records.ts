@@ -32,8 +32,8 @@ export interface RecordPosition {
 export type ForcedDeadLetter =
   /** Found waiting for a retry: it goes to the dead-letter topic next, even with the breaker open. */
   | "queued"
-  /** Found, but an invocation of it is running: ask again once it failed. */
-  | "running"
+  /** Found in an invocation running now: if that attempt fails, it goes to the dead-letter topic at once. */
+  | "after-attempt"
   /** Not waiting here: never fetched by this replica, never failed, or already finished. */
   | "absent";
 

@@ -285,7 +285,8 @@ export class WorkerSupervisor {
 
   /**
    * An operator's `eddy dead-letter`: asks every running replica of the function for the failed
-   * record at `position`; "queued" when one will write it to the dead-letter topic next.
+   * record at `position`; "queued" when one will write it to the dead-letter topic next, "after-attempt"
+   * when one is invoking it and will if that attempt fails.
    */
   async deadLetter(name: string, position: RecordPosition): Promise<ForcedDeadLetter> {
     const live = [...(this.replicas.get(name)?.values() ?? [])].filter((r) => r.ready && r.child.connected);
@@ -305,7 +306,7 @@ export class WorkerSupervisor {
           }),
       ),
     );
-    return answers.includes("queued") ? "queued" : answers.includes("running") ? "running" : "absent";
+    return answers.includes("queued") ? "queued" : answers.includes("after-attempt") ? "after-attempt" : "absent";
   }
 
   private crashStatus(name: string): CrashStatus {
