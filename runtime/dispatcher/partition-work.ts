@@ -319,7 +319,7 @@ export class PartitionWork {
       for (const record of group.records) waiting.add(record.lane);
     }
     // Finished (succeeded or dead-lettered) while an operator's request waited for the attempt: nothing left to do.
-    for (const record of settlement.finished) this.#forcedAfterAttempt.delete(record.record.offset);
+    if (this.#forcedAfterAttempt.size > 0) for (const record of settlement.finished) this.#forcedAfterAttempt.delete(record.record.offset);
     if (settlement.requeue.length > 0) {
       if (dispatch.fromRetry) {
         // Records of a retry stay a retry: their lanes keep waiting, and they go again at once (each alone when `solo`).
