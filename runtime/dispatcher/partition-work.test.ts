@@ -271,6 +271,16 @@ describe("PartitionWork: stuck records and an operator's dead-letter", () => {
     w.settle(d, { finished: [], retry: [{ records: d.records, dueAt: at + 60_000, deadLetterOnly: false }], requeue: [] });
   };
 
+  /** The next dispatch, with the breaker allowing nothing, dead-letters record 0 with its last error; then record 1 goes. */
+  const forcedThenOn = (w: PartitionWork) => {
+    const forced = w.next({ ...options, invocationsAllowed: false, deadLettersAllowed: false })!;
+    expect(forced).toMatchObject({ deadLetterOnly: true, fromRetry: true });
+    expect(offsets(forced)).toEqual([0]);
+    expect(forced.records[0]!.lastError?.name).toBe("DownstreamError");
+    succeed(w, forced);
+    expect(offsets(w.next(options))).toEqual([1]);
+  };
+
   it("reports a failed record waiting longer than the threshold, and not before", () => {
     const w = work("partition", ["a", "b"]);
     failOnce(w, w.next({ ...options, maxSize: 1 })!, 1_000);
@@ -283,13 +293,7 @@ describe("PartitionWork: stuck records and an operator's dead-letter", () => {
     failOnce(w, w.next({ ...options, maxSize: 1 })!, 1_000);
     expect(w.forceDeadLetter("1")).toBe("absent");
     expect(w.forceDeadLetter("0")).toBe("queued");
-    const closed = { ...options, invocationsAllowed: false, deadLettersAllowed: false };
-    const forced = w.next(closed)!;
-    expect(forced).toMatchObject({ deadLetterOnly: true, fromRetry: true });
-    expect(offsets(forced)).toEqual([0]);
-    expect(forced.records[0]!.lastError?.name).toBe("DownstreamError");
-    succeed(w, forced);
-    expect(offsets(w.next(options))).toEqual([1]);
+    forcedThenOn(w);
   });
 
   it("dead-letters a record asked for during its invocation as soon as that attempt fails, breaker or not", () => {
@@ -297,13 +301,8 @@ describe("PartitionWork: stuck records and an operator's dead-letter", () => {
     const attempt = w.next({ ...options, maxSize: 1 })!;
     expect(w.forceDeadLetter("0")).toBe("after-attempt");
     failOnce(w, attempt, 1_000);
-    // Not the retry an hour of backoff away: the forced dead letter, now, with the breaker allowing nothing.
-    const forced = w.next({ ...options, invocationsAllowed: false, deadLettersAllowed: false })!;
-    expect(forced).toMatchObject({ deadLetterOnly: true, fromRetry: true });
-    expect(offsets(forced)).toEqual([0]);
-    expect(forced.records[0]!.lastError?.name).toBe("DownstreamError");
-    succeed(w, forced);
-    expect(offsets(w.next(options))).toEqual([1]);
+    // Not the retry a minute of backoff away: the forced dead letter, now.
+    forcedThenOn(w);
   });
 
   it("forgets the request when the attempt it waited for succeeds", () => {
