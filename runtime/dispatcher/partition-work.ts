@@ -314,7 +314,8 @@ export class PartitionWork {
     if (dispatch.fromRetry) for (const record of dispatch.records) this.#retryLanesRunning.delete(record.lane);
     const waiting = new Set<string>();
     for (const group of settlement.retry) {
-      const records = this.#forcedAfterAttempt.size === 0 ? group.records : group.records.filter((r) => !this.#forceIfAsked(r));
+      // Records an operator asked to dead-letter during this attempt go on at once, not after the retry wait.
+      const records = group.records.filter((r) => !this.#forceIfAsked(r));
       if (records.length > 0) this.#retries.push({ records, dueAt: group.dueAt, deadLetterOnly: group.deadLetterOnly });
       for (const record of group.records) waiting.add(record.lane);
     }

@@ -116,10 +116,7 @@ export class TransactionalSink implements RecordSink {
     while (this.#running) await this.#running;
     if (this.#failed) return;
     this.#dirty = true;
-    this.#running = this.#drain(true).finally(() => {
-      this.#running = undefined;
-    });
-    await this.#running;
+    await this.#run(true);
   }
 
   assignmentKnown(): void {
@@ -136,13 +133,19 @@ export class TransactionalSink implements RecordSink {
 
   #kick(): void {
     if (this.#running || this.#failed || this.#held) return;
-    this.#running = this.#drain().finally(() => {
+    void this.#run(false);
+  }
+
+  /** Starts draining; the caller made sure nothing drains now. */
+  #run(whileHeld: boolean): Promise<void> {
+    this.#running = this.#drain(whileHeld).finally(() => {
       this.#running = undefined;
     });
+    return this.#running;
   }
 
   /** Commits until nothing is left; `beforeRejoin` goes on while held, anything else stops at the hold. */
-  async #drain(whileHeld = false): Promise<void> {
+  async #drain(whileHeld: boolean): Promise<void> {
     while (!this.#failed && (whileHeld || !this.#held) && (this.#queue.length > 0 || this.#dirty)) {
       const entries = this.#queue.splice(0);
       this.#dirty = false;
